@@ -26,7 +26,7 @@ GENERATED := bpf/include/vmlinux.h crds charts/vigil/crds operator/src/ruleset s
 GENERATORS := operator/scripts/gen-crds.ts operator/scripts/gen-proto.ts operator/scripts/gen-fields.ts \
               sensor/scripts/gen-wire.ts operator/scripts/gen-rules-table.ts
 
-UNIT_TESTS = $(shell find operator sensor test/cluster -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+UNIT_TESTS = $(shell find operator sensor -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
 BPF_TESTS = $(shell find test/bpf -name '*.test.ts' 2>/dev/null | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
 
