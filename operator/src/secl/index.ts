@@ -1,0 +1,5 @@
+// @vigil/operator/secl: the SECL rule language (parse, check, compile, evaluate, kernel
+// filter plan). The operator validates rules with it; the sensor loads and runs them.
+export * from './event.ts';
+export * from './errors.ts';
+export * from './types.ts';
