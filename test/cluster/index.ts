@@ -18,6 +18,10 @@ export interface TestCluster {
 
 let shared: Promise<TestCluster> | undefined;
 
+/**
+ * Call at the top level of a test file (`const c = await useCluster()`): the cleanup hook it
+ * registers then belongs to the file, not to whichever test happened to call it first.
+ */
 export function useCluster(): Promise<TestCluster> {
   shared ??= open();
   return shared;

@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { helm, kubectl, tokenKubeconfig, useCluster, waitFor } from '../cluster/index.ts';
 
+const { kubeconfig, namespace } = await useCluster();
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
 test('apiserver serves a CRD and its custom objects', async () => {
-  const { kubeconfig, namespace } = await useCluster();
   const ns = namespace('smoke-crd');
   const crd = {
     apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
@@ -39,7 +39,6 @@ test('apiserver serves a CRD and its custom objects', async () => {
 });
 
 test('a ServiceAccount token from TokenRequest is bound by its Role: permitted verb works, forbidden gets 403', async () => {
-  const { kubeconfig, namespace } = await useCluster();
   const ns = namespace('smoke-rbac');
   kubectl(kubeconfig, ['create', 'serviceaccount', 'reader', '-n', ns]);
   kubectl(kubeconfig, ['create', 'role', 'cm-reader', '-n', ns, '--verb=get,list', '--resource=configmaps']);
@@ -77,7 +76,6 @@ test('a ServiceAccount token from TokenRequest is bound by its Role: permitted v
 });
 
 test('helm installs and uninstalls a chart', async () => {
-  const { kubeconfig, namespace } = await useCluster();
   const ns = namespace('smoke-helm');
   helm(kubeconfig, ['install', 'hello', join(fixtures, 'charts', 'tiny'), '-n', ns, '--set', 'greeting=bonjour', '--wait', '--timeout', '60s']);
   const cm = JSON.parse(kubectl(kubeconfig, ['get', 'configmap', 'hello-tiny', '-n', ns, '-o', 'json']));
