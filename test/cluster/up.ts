@@ -26,7 +26,7 @@ process.on('SIGTERM', () => void stop());
 const stages = await runStages(cp, stable);
 process.stdout.write(`
 Vigil local control plane is up (${cp.server}).
-  export KUBECONFIG=${stable}
+  export KUBECONFIG=${stable} PATH=${join(cacheDir(), 'bin')}:$PATH   # the pinned kubectl and helm
   kubectl get ns
 ${stages.summary}
 Press Ctrl-C to stop everything.
