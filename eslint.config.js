@@ -25,7 +25,12 @@ export default tseslint.config(
     files: ['**/*.ts'],
     ignores: ['sensor/src/native/**'],
     rules: {
-      'no-restricted-syntax': ['error', { selector: "Literal[value=/\\.node$/]", message: 'only sensor/src/native loads the .node addon' }],
+      // Only module loading counts: `import`, `import()`, `require()` and createRequire's
+      // require of a path ending in .node (a string like 'signal.node' is just a string).
+      'no-restricted-syntax': ['error',
+        ...['ImportDeclaration > Literal', 'ImportExpression > Literal', "CallExpression[callee.name='require'] > Literal"]
+          .map((ctx) => ({ selector: `${ctx}[value=/\\.node$/]`, message: 'only sensor/src/native loads the .node addon' })),
+      ],
     },
   },
 );

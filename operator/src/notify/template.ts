@@ -52,8 +52,7 @@ export const VARIABLES: Readonly<Record<string, Getter>> = {
   'signal.rule.version': (s) => s.spec.rule.version ?? '',
   'signal.rule.tags': (s) => Object.entries(s.spec.rule.tags ?? {}).map(([k, v]) => `${k}:${v}`).join(', '),
   'signal.severity': (s) => s.spec.rule.severity,
-  // A template literal: the lint rule against loading `.node` addons matches string literals.
-  [`signal.node`]: (s) => s.spec.node,
+  'signal.node': (s) => s.spec.node,
   'signal.pod.namespace': (s) => s.spec.pod?.namespace ?? '',
   'signal.pod.name': (s) => s.spec.pod?.name ?? '',
   'signal.workload': workloadOf,
