@@ -48,6 +48,13 @@ async function open(): Promise<TestCluster> {
     namespace(prefix = 'test') {
       const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();
       kubectl(kc, ['create', 'namespace', name]);
+      // Pods need the namespace's default ServiceAccount, which the controller-manager
+      // creates a moment later; creating it here removes the race (AlreadyExists is fine).
+      try {
+        kubectl(kc, ['create', 'serviceaccount', 'default', '-n', name]);
+      } catch (err) {
+        if (!/AlreadyExists/.test(String(err))) throw err;
+      }
       created.push(name);
       return name;
     },
