@@ -9,8 +9,8 @@ const ScalarSchema = z.union([z.string(), z.number(), z.boolean()])
 
 export const SetActionSchema = withRules(z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a SECL variable name').describe('Variable to set, read back as ${name}.'),
-  scope: z.enum(['global', 'process', 'container']).default('global')
-    .describe('Where the variable lives: global, per process (inherited by children), or per container.'),
+  scope: z.enum(['global', 'process', 'container', 'cgroup']).default('global')
+    .describe('Where the variable lives: global, per process (inherited by children), per container or per cgroup.'),
   value: ScalarSchema.optional().describe('A constant value (string, number or boolean).'),
   field: z.string().optional().describe('An event field whose value is stored instead of a constant.'),
   append: z.boolean().default(false).describe('Append to a list variable instead of replacing it.'),
