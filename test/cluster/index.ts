@@ -53,7 +53,7 @@ async function open(): Promise<TestCluster> {
       try {
         kubectl(kc, ['create', 'serviceaccount', 'default', '-n', name]);
       } catch (err) {
-        if (!/AlreadyExists/.test(String(err))) throw err;
+        if (!/already exists|AlreadyExists/i.test(String(err))) throw err;
       }
       created.push(name);
       return name;
