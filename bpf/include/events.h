@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * events.h: THE wire contract between the BPF programs, the sensor addon and the
+ * TypeScript decoder (sensor/src/wire/wire.generated.ts is generated from this file by
+ * sensor/scripts/gen-wire.ts).
+ *
+ * Rules for changing it (see bpf/README.md):
+ *   - append only: new event types, new structs, new fields at the END of a struct;
+ *     never reorder, resize or reuse a field; bump VIGIL_WIRE_VERSION on any change;
+ *   - fixed-width types only, explicit padding, every struct a multiple of 8 bytes;
+ *   - every event starts with struct event_header; variable-length data (paths, argv)
+ *     follows the fixed part and is referenced by struct vstr (offset from the start of
+ *     the record, length without the trailing NUL).
+ *   - the generator understands: #define NAME <integer>, enums whose members carry a
+ *     "wire: <struct>" comment naming their record struct, and structs of __u8..__s64,
+ *     char arrays, nested structs.
+ */
+#ifndef VIGIL_EVENTS_H
+#define VIGIL_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define VIGIL_WIRE_VERSION 1
+
+/* Limits of the variable-length parts (bytes, NUL included). */
+#define VIGIL_PATH_MAX 4096
+#define VIGIL_ARGS_MAX 4096
+#define VIGIL_ENVS_MAX 4096
+#define VIGIL_XATTR_NAME_MAX 256
+/* Event types are < VIGIL_EVENT_TYPE_MAX: they index the per-type filter and stats maps. */
+#define VIGIL_EVENT_TYPE_MAX 64
+/* Approver keys: longer basenames/prefixes cannot be approvers (see bpf/README.md). */
+#define VIGIL_APPROVER_NAME_MAX 56
+#define VIGIL_APPROVER_PREFIX_MAX 120
+
+/*
+ * Event types. Families own ranges: process 1-15, file 16-31, dns/network 32-47
+ * (issue 4), kernel 48-63. The comment names the record struct of each type.
+ */
+enum event_type {
+	EVENT_EXEC = 1,         /* wire: process_exec_event */
+	EVENT_FORK = 2,         /* wire: process_fork_event */
+	EVENT_EXIT = 3,         /* wire: process_exit_event */
+	EVENT_OPEN = 16,        /* wire: file_open_event */
+	EVENT_UNLINK = 17,      /* wire: file_unlink_event */
+	EVENT_RMDIR = 18,       /* wire: file_unlink_event */
+	EVENT_RENAME = 19,      /* wire: file_rename_event */
+	EVENT_CHMOD = 20,       /* wire: file_chmod_event */
+	EVENT_CHOWN = 21,       /* wire: file_chown_event */
+	EVENT_LINK = 22,        /* wire: file_link_event */
+	EVENT_SYMLINK = 23,     /* wire: file_symlink_event */
+	EVENT_MKDIR = 24,       /* wire: file_mkdir_event */
+	EVENT_UTIMES = 25,      /* wire: file_utimes_event */
+	EVENT_SETXATTR = 26,    /* wire: file_xattr_event */
+	EVENT_REMOVEXATTR = 27, /* wire: file_xattr_event */
+	EVENT_TRUNCATE = 28,    /* wire: file_truncate_event */
+};
+
+/* event_header.flags */
+#define EVENT_F_UNAPPROVED 0x01 /* failed the approvers: feeds the process cache, not the rules */
+
+/* A string in the variable part of the record: offset from the record start. */
+struct vstr {
+	__u16 off;
+	__u16 len; /* bytes, without the trailing NUL; 0 = absent */
+};
+
+/* Every record starts with this (80 bytes). It describes the task the event is about. */
+struct event_header {
+	__u16 type;     /* enum event_type */
+	__u16 size;     /* bytes of the whole record, header included */
+	__u8 version;   /* VIGIL_WIRE_VERSION */
+	__u8 flags;     /* EVENT_F_* */
+	__u16 cpu;
+	__u64 ts_ns;    /* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME */
+	__u32 pid;      /* thread group id, as user space calls a pid */
+	__u32 tid;
+	__u32 ppid;     /* real parent's tgid */
+	__u32 ns_pid;   /* pid in the task's own pid namespace */
+	__u32 uid;
+	__u32 gid;
+	__u32 euid;
+	__u32 egid;
+	__u32 mntns;    /* mount namespace inode number */
+	__u32 pidns;    /* pid namespace inode number */
+	__u64 cgroup_id; /* cgroup v2 id (kernfs node id) */
+	char comm[16];
+};
+
+/* file_info.flags */
+#define FILE_F_PATH_TRUNCATED 0x01 /* path longer than VIGIL_PATH_MAX or deeper than the walk */
+#define FILE_F_PATH_LEXICAL 0x02   /* joined from the base dir and the syscall's string, not from an inode */
+#define FILE_F_PATH_ERROR 0x04     /* the path could not be read */
+#define FILE_F_CREATED 0x08        /* open created the file (FMODE_CREATED) */
+#define FILE_F_HAS_INODE 0x10      /* ino..nlink are valid */
+
+/* A file as the event saw it (56 bytes). */
+struct file_info {
+	__u64 ino;
+	__u64 ctime_ns;  /* inode change time */
+	__u64 mtime_ns;
+	__u32 dev;       /* super_block s_dev, kernel encoding (major << 20 | minor) */
+	__u32 mount_id;
+	__u32 mode;      /* i_mode: type and permission bits */
+	__u32 uid;
+	__u32 gid;
+	__u32 nlink;
+	__u16 flags;     /* FILE_F_* */
+	__u16 pad;
+	struct vstr path;
+};
+
+/* process_exec_event.flags */
+#define EXEC_F_ARGS_TRUNCATED 0x01
+#define EXEC_F_ENVS_TRUNCATED 0x02
+#define EXEC_F_SCRIPT 0x04        /* bprm->interp differs from bprm->filename: file is the interpreter */
+#define EXEC_F_FIELD_SKIPPED 0x08 /* the record ran out of room: a string field is absent */
+
+struct process_exec_event {
+	struct event_header hdr;
+	__u32 flags;    /* EXEC_F_* */
+	__u32 argc;
+	__u32 envc;
+	__u32 old_tid;  /* the tid that called execve (differs when a thread exec'd) */
+	struct file_info file;     /* the file that runs: for a script, its interpreter */
+	struct vstr filename;      /* the path given to execve, as given */
+	struct vstr interpreter;   /* bprm->interp: the interpreter path named by a script */
+	struct vstr args;          /* argv, NUL-separated */
+	struct vstr envs;          /* envp, NUL-separated */
+	struct vstr cwd;           /* working directory at exec */
+	__u16 pad[2];
+};
+
+/* The header describes the child; the parent is the task that called fork/clone. */
+struct process_fork_event {
+	struct event_header hdr;
+	__u32 parent_pid;
+	__u32 parent_tid;
+	__u64 clone_flags; /* reserved: 0 until a clone tracepoint provides them */
+};
+
+struct process_exit_event {
+	struct event_header hdr;
+	__s32 exit_code; /* wait status: (code << 8) | signal, 0x80 = core dumped */
+	__u32 pad;
+};
+
+/* Every file event: the syscall's return value first, then its arguments. */
+struct file_open_event {
+	struct event_header hdr;
+	__s64 ret;     /* fd, or -errno */
+	__u32 flags;   /* open flags as passed */
+	__u32 mode;    /* create mode as passed */
+	struct file_info file;
+};
+
+/* unlink, unlinkat, rmdir (EVENT_RMDIR when AT_REMOVEDIR or rmdir) */
+struct file_unlink_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 flags;   /* unlinkat flags */
+	__u32 pad;
+	struct file_info file;
+};
+
+struct file_rename_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 flags;   /* renameat2 flags */
+	__u32 pad;
+	struct file_info file;        /* the old name */
+	struct file_info destination; /* the new name */
+};
+
+struct file_chmod_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 mode;
+	__u32 flags;   /* fchmodat2 flags */
+	struct file_info file;
+};
+
+struct file_chown_event {
+	struct event_header hdr;
+	__s64 ret;
+	__s32 uid;     /* -1 = unchanged */
+	__s32 gid;
+	__u32 flags;   /* fchownat flags; lchown sets AT_SYMLINK_NOFOLLOW */
+	__u32 pad;
+	struct file_info file;
+};
+
+/* Hard link: file is the existing file, destination the new name. */
+struct file_link_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 flags;   /* linkat flags */
+	__u32 pad;
+	struct file_info file;
+	struct file_info destination;
+};
+
+struct file_symlink_event {
+	struct event_header hdr;
+	__s64 ret;
+	struct file_info file;    /* the new link */
+	struct vstr target;       /* what it points to, as given (not resolved) */
+	__u32 pad;
+};
+
+struct file_mkdir_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 mode;
+	__u32 pad;
+	struct file_info file;
+};
+
+struct file_utimes_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 flags;   /* utimensat flags */
+	__u32 pad;
+	struct file_info file;
+};
+
+/* setxattr and removexattr families */
+struct file_xattr_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 flags;   /* setxattr flags (XATTR_CREATE/REPLACE) */
+	__u32 pad;
+	struct file_info file;
+	struct vstr name;         /* the attribute name, namespace included ("user.x") */
+	__u32 pad2;
+};
+
+struct file_truncate_event {
+	struct event_header hdr;
+	__s64 ret;
+	__s64 length;
+	struct file_info file;
+};
+
+/*
+ * ---- user space -> kernel: the filter maps (documented in bpf/README.md) ----
+ */
+
+/* type_filter.mode: what happens to events of a type before anything is copied. */
+#define FILTER_PASS 0    /* every event is sent (the zero value: a forgotten type costs CPU, never a miss) */
+#define FILTER_APPROVE 1 /* only events that match an approver are sent */
+#define FILTER_DROP 2    /* nothing is sent (counted as filtered) */
+
+/* type_filter.approvers: which approver kinds hold entries for the type. */
+#define APPROVE_NAME 0x01      /* approve_names, kind NAME_KIND_FILE: a basename of the event's path(s) */
+#define APPROVE_PREFIX 0x02    /* approve_prefix: a path prefix */
+#define APPROVE_FLAGS 0x04     /* type_filter.flags_mask: (open flags & mask) != 0 */
+#define APPROVE_EXE 0x08       /* approve_names, kind NAME_KIND_EXE: the process executable's basename */
+#define USE_DISCARDERS 0x100   /* look the process up in discarders */
+
+/* value of filters[type] */
+struct type_filter {
+	__u32 mode;       /* FILTER_* */
+	__u32 approvers;  /* APPROVE_* | USE_DISCARDERS */
+	__u32 flags_mask;
+	__u32 pad;
+};
+
+#define NAME_KIND_FILE 0
+#define NAME_KIND_EXE 1
+
+/* key of approve_names (hash): zero-padded name */
+struct name_key {
+	__u32 type;
+	__u32 kind;    /* NAME_KIND_* */
+	char name[VIGIL_APPROVER_NAME_MAX];
+};
+
+/* key of approve_prefix (LPM trie): prefixlen counts bits of type and path */
+struct prefix_key {
+	__u32 prefixlen;
+	__u32 type;
+	char path[VIGIL_APPROVER_PREFIX_MAX];
+};
+
+/* value of stats[type] (per CPU) */
+struct type_stats {
+	__u64 seen;       /* the program ran for this type (self excluded) */
+	__u64 sent;       /* written to the ring buffer */
+	__u64 filtered;   /* rejected by mode or approvers */
+	__u64 discarded;  /* rejected by a process discarder */
+	__u64 lost;       /* ring buffer full */
+};
+
+/* index of drops[] (per CPU): every cause of a lost or degraded event */
+enum drop_cause {
+	DROP_RINGBUF_FULL = 0,
+	DROP_PATH_TRUNCATED = 1,
+	DROP_PATH_ERROR = 2,
+	DROP_ARGS_TRUNCATED = 3,
+	DROP_ENVS_TRUNCATED = 4,
+	DROP_FIELD_SKIPPED = 5,
+	DROP_NO_SCRATCH = 6,
+	DROP_NO_TASK_FILE = 7,
+	DROP_CAUSE_MAX = 8,
+};
+
+#ifdef __cplusplus
+#define VIGIL_ASSERT(c, m) static_assert(c, m)
+#else
+#define VIGIL_ASSERT(c, m) _Static_assert(c, m)
+#endif
+VIGIL_ASSERT(sizeof(struct vstr) == 4, "vstr");
+VIGIL_ASSERT(sizeof(struct event_header) == 80, "event_header");
+VIGIL_ASSERT(sizeof(struct file_info) == 56, "file_info");
+VIGIL_ASSERT(sizeof(struct process_exec_event) == 176, "process_exec_event");
+VIGIL_ASSERT(sizeof(struct process_fork_event) == 96, "process_fork_event");
+VIGIL_ASSERT(sizeof(struct process_exit_event) == 88, "process_exit_event");
+VIGIL_ASSERT(sizeof(struct file_open_event) == 152, "file_open_event");
+VIGIL_ASSERT(sizeof(struct file_rename_event) == 208, "file_rename_event");
+VIGIL_ASSERT(sizeof(struct file_symlink_event) == 152, "file_symlink_event");
+VIGIL_ASSERT(sizeof(struct file_xattr_event) == 160, "file_xattr_event");
+VIGIL_ASSERT(sizeof(struct name_key) == 64, "name_key");
+VIGIL_ASSERT(sizeof(struct prefix_key) == 128, "prefix_key");
+VIGIL_ASSERT(sizeof(struct type_stats) == 40, "type_stats");
+
+#endif /* VIGIL_EVENTS_H */

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * maps.h: every map the families share, declared once. Each <family>.bpf.c includes
+ * this header; the definitions are __weak so that `bpftool gen object` merges the
+ * copies into one map per name when it links the families into vigil.bpf.o.
+ * Names are the ones user space uses (sensor/src/native/addon.ts): keep them <= 15 chars.
+ */
+#ifndef VIGIL_MAPS_H
+#define VIGIL_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "events.h"
+
+/* Set by the loader before load (rodata): the sensor's own tgid, never reported. */
+__weak const volatile __u32 self_tgid = 0;
+
+/* Kernel -> user space. Size set by the loader (bpf_map__set_max_entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps") __weak;
+
+/* filters[type]: mode and which approvers exist (struct type_filter). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIGIL_EVENT_TYPE_MAX);
+	__type(key, __u32);
+	__type(value, struct type_filter);
+} filters SEC(".maps") __weak;
+
+/* Basename approvers: present key = approved. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct name_key);
+	__type(value, __u8);
+} approve_names SEC(".maps") __weak;
+
+/* Path prefix approvers: any match = approved. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct prefix_key);
+	__type(value, __u8);
+} approve_prefix SEC(".maps") __weak;
+
+/* Process discarders: tgid -> mask of event types (1 << type) not to send.
+ * The kernel removes an entry at exec and at exit: a discarder is about one program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} discarders SEC(".maps") __weak;
+
+/* Per-type counters (struct type_stats), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIGIL_EVENT_TYPE_MAX);
+	__type(key, __u32);
+	__type(value, struct type_stats);
+} stats SEC(".maps") __weak;
+
+/* drops[cause] (enum drop_cause), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_CAUSE_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps") __weak;
+
+/*
+ * Scratch space, per CPU: records are built here, then copied into the ring buffer with
+ * their exact size (bpf_ringbuf_output), so a 100-byte event does not reserve 20 KiB.
+ * Strings are appended at offsets < EV_APPEND_LIMIT, each at most 4 KiB: the masks below
+ * let the verifier prove every write stays inside the buffer.
+ */
+#define EV_BUF_SIZE 32768
+#define EV_APPEND_LIMIT 16384
+#define EV_MASK (EV_APPEND_LIMIT - 1)
+#define EV_RECORD_MAX (EV_APPEND_LIMIT + VIGIL_PATH_MAX)
+
+struct ev_scratch {
+	__u8 data[EV_BUF_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ev_scratch);
+} ev_buf SEC(".maps") __weak;
+
+/* Components of the path being resolved, leaf first (see path.h). */
+#define PATH_DEPTH_MAX 128
+#define PATH_DEPTH_MASK (PATH_DEPTH_MAX - 1)
+
+/*
+ * The state of the bpf_loop bodies in path.h and filter.h lives here rather than on the
+ * stack: the verifier does not track map contents, so each body is checked once instead
+ * of once per distinct value of its counters.
+ */
+struct walk_state {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	__u32 depth;
+	__u32 done;      /* 0 running, 1 reached the root, 2 error */
+};
+
+struct write_state {
+	__u32 left;      /* components still to write; the next is left - 1 */
+	__u32 start;     /* record offset of the path (< EV_APPEND_LIMIT) */
+	__u32 rel;       /* write offset from start */
+	__u32 limit;     /* rel the path must end before (NUL included), <= VIGIL_PATH_MAX */
+	__u32 truncated;
+	__u32 pad;
+};
+
+struct scan_state {
+	__u32 pos;       /* candidate start of the basename */
+	__u32 stop;      /* start of the path */
+};
+
+struct path_parts {
+	__u64 name[PATH_DEPTH_MAX];
+	__u32 len[PATH_DEPTH_MAX];
+	struct walk_state walk;
+	struct write_state write;
+	struct scan_state scan;
+	struct prefix_key pkey; /* the approve_prefix lookup key, built here (too big for the stack) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_parts);
+} path_buf SEC(".maps") __weak;
+
+#endif /* VIGIL_MAPS_H */

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * path.h: absolute paths without bpf_d_path (not allowed from tracepoints).
+ *
+ * resolve_path() walks from a (dentry, vfsmount) up to the task's root, crossing mount
+ * points through struct mount (container_of the vfsmount), and records each component's
+ * name pointer in path_buf, leaf first. A second loop writes the components root first
+ * into the record. Both loops are bpf_loop callbacks, so the verifier checks each body
+ * once however deep the path is.
+ *
+ * Paths are relative to the task's root (fs->root): a process in a container or chroot
+ * sees the path it used, which is what rules about it are written against.
+ */
+#ifndef VIGIL_PATH_H
+#define VIGIL_PATH_H
+
+#include "vigil.h"
+
+static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
+{
+	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+static long walk_step(__u32 i, void *arg)
+{
+	struct path_parts *pp = parts();
+	struct walk_state *w;
+	struct dentry *d, *mnt_root, *parent;
+	struct vfsmount *vfsmnt;
+	__u32 idx;
+
+	if (!pp)
+		return 1;
+	w = &pp->walk;
+	/* copy out first: BPF_CORE_READ on w->x would relocate our own struct too */
+	d = w->dentry;
+	vfsmnt = w->vfsmnt;
+	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
+		w->done = 1;
+		return 1;
+	}
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		struct mount *mnt = real_mount(vfsmnt);
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		/* the top of the mount tree, or a dentry of an internal (pipe, anon) fs */
+		if (d != mnt_root || up == mnt || !up) {
+			w->done = 1;
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->vfsmnt = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
+		return 0;
+	}
+	idx = w->depth;
+	if (idx >= PATH_DEPTH_MAX)
+		return 1; /* too deep: done stays 0, reported as truncated */
+	pp->name[idx & PATH_DEPTH_MASK] = (__u64)BPF_CORE_READ(d, d_name.name);
+	pp->len[idx & PATH_DEPTH_MASK] = BPF_CORE_READ(d, d_name.len);
+	w->depth = idx + 1;
+	w->dentry = parent;
+	return 0;
+}
+
+static long write_step(__u32 i, void *arg)
+{
+	struct path_parts *pp = parts();
+	struct write_state *w;
+	struct ev_scratch *ev;
+	__u32 idx, len, rel;
+	__u64 at;
+	__u32 zero = 0;
+
+	ev = bpf_map_lookup_elem(&ev_buf, &zero);
+	if (!pp || !ev)
+		return 1;
+	w = &pp->write;
+	if (w->left == 0)
+		return 1;
+	idx = (w->left - 1) & PATH_DEPTH_MASK;
+	len = pp->len[idx];
+	if (len > NAME_MAX)
+		len = NAME_MAX;
+	rel = w->rel;
+	if (rel + 1 + len >= w->limit) {
+		w->truncated = 1;
+		return 1;
+	}
+	/* start < 16 KiB and rel < 4 KiB: the masks keep the values and bound the writes */
+	at = BOUNDED(w->start, EV_MASK) + BOUNDED(rel, VIGIL_PATH_MAX - 1);
+	ev->data[at] = '/';
+	bpf_probe_read_kernel(&ev->data[at + 1], BOUNDED(len, NAME_MAX), (const void *)pp->name[idx]);
+	w->rel = rel + 1 + len;
+	w->left = idx;
+	return 0;
+}
+
+/*
+ * Writes the absolute path of (dentry, vfsmnt) at *cur, at most `room` bytes with the NUL,
+ * sets s and advances *cur past the NUL. Returns FILE_F_* flags about the path.
+ */
+static __always_inline __u16 write_path(struct ev_scratch *ev, __u32 *cur, struct vstr *s,
+					struct dentry *dentry, struct vfsmount *vfsmnt, __u32 room)
+{
+	struct task_struct *task = current_task();
+	struct path_parts *pp = parts();
+	__u32 start = *cur, rel, depth, done;
+	__u16 flags = 0;
+
+	s->off = 0;
+	s->len = 0;
+	if (!pp)
+		return FILE_F_PATH_ERROR;
+	if (start >= EV_APPEND_LIMIT) {
+		count_drop(DROP_FIELD_SKIPPED);
+		return FILE_F_PATH_ERROR;
+	}
+	if (!dentry || !vfsmnt) {
+		count_drop(DROP_PATH_ERROR);
+		return FILE_F_PATH_ERROR;
+	}
+	pp->walk.dentry = dentry;
+	pp->walk.vfsmnt = vfsmnt;
+	pp->walk.root_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	pp->walk.root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	pp->walk.depth = 0;
+	pp->walk.done = 0;
+	bpf_loop(PATH_DEPTH_MAX + 32, walk_step, NULL, 0);
+	depth = pp->walk.depth;
+	done = pp->walk.done;
+	if (done == 2) {
+		count_drop(DROP_PATH_ERROR);
+		return FILE_F_PATH_ERROR;
+	}
+	if (done == 0)
+		flags |= FILE_F_PATH_TRUNCATED;
+
+	pp->write.left = depth;
+	pp->write.start = start;
+	pp->write.rel = 0;
+	pp->write.limit = room < VIGIL_PATH_MAX ? room : VIGIL_PATH_MAX;
+	pp->write.truncated = 0;
+	if (depth == 0) {
+		ev->data[BOUNDED(start, EV_MASK)] = '/';
+		pp->write.rel = 1;
+	} else {
+		bpf_loop(PATH_DEPTH_MAX, write_step, NULL, 0);
+		if (pp->write.truncated)
+			flags |= FILE_F_PATH_TRUNCATED;
+	}
+	if (flags & FILE_F_PATH_TRUNCATED)
+		count_drop(DROP_PATH_TRUNCATED);
+	rel = pp->write.rel;
+	ev->data[BOUNDED(start, EV_MASK) + BOUNDED(rel, VIGIL_PATH_MAX - 1)] = 0;
+	s->off = start;
+	s->len = rel;
+	*cur = start + rel + 1;
+	return flags;
+}
+
+/* Inode facts of a dentry into fi (ino, times, mode, owner, device, mount id). */
+static __always_inline void fill_inode(struct file_info *fi, struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+
+	if (!inode)
+		return;
+	fi->ino = BPF_CORE_READ(inode, i_ino);
+	fi->mode = BPF_CORE_READ(inode, i_mode);
+	fi->uid = BPF_CORE_READ(inode, i_uid.val);
+	fi->gid = BPF_CORE_READ(inode, i_gid.val);
+	fi->nlink = BPF_CORE_READ(inode, __i_nlink);
+	fi->ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_ctime_nsec);
+	fi->mtime_ns = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_mtime_nsec);
+	fi->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (vfsmnt)
+		fi->mount_id = BPF_CORE_READ(real_mount(vfsmnt), mnt_id);
+	fi->flags |= FILE_F_HAS_INODE;
+}
+
+static __always_inline void clear_file_info(struct file_info *fi)
+{
+	__builtin_memset(fi, 0, sizeof(*fi));
+}
+
+/* The struct file behind fd in the current task, or NULL. */
+static __always_inline struct file *fd_file(long fd)
+{
+	struct task_struct *task = current_task();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= max)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* fi := the file behind an open struct file: exact path and inode. */
+static __always_inline void file_info_from_file(struct ev_scratch *ev, __u32 *cur, struct file_info *fi,
+						struct file *f)
+{
+	struct dentry *dentry = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+
+	fill_inode(fi, dentry, vfsmnt);
+	fi->flags |= write_path(ev, cur, &fi->path, dentry, vfsmnt, VIGIL_PATH_MAX);
+}
+
+/*
+ * fi := dirfd (or the cwd) joined with the syscall's path string, lexically: used where
+ * the file is gone or unknown when the syscall returns (unlink, rename, failed open...).
+ * The base directory is resolved exactly; "." and ".." in the string are left to user
+ * space. An empty string (AT_EMPTY_PATH) names dirfd itself.
+ */
+static __always_inline void file_info_lexical(struct ev_scratch *ev, __u32 *cur, struct file_info *fi,
+					      long dirfd, const char *upath)
+{
+	struct task_struct *task = current_task();
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	__u32 start = *cur, base_end;
+	char first = 0;
+	long n;
+
+	bpf_probe_read_user(&first, 1, upath);
+	if (first == '/') {
+		fi->flags |= FILE_F_PATH_LEXICAL;
+		if (!append_str(ev, cur, &fi->path, upath, true))
+			fi->flags |= FILE_F_PATH_ERROR;
+		return;
+	}
+	if (dirfd == AT_FDCWD) {
+		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+		vfsmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct file *f = fd_file(dirfd);
+
+		if (!f) {
+			count_drop(DROP_NO_TASK_FILE);
+			fi->flags |= FILE_F_PATH_ERROR;
+			return;
+		}
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	if (first == 0) {
+		fill_inode(fi, dentry, vfsmnt);
+		fi->flags |= write_path(ev, cur, &fi->path, dentry, vfsmnt, VIGIL_PATH_MAX);
+		return;
+	}
+	fi->flags |= FILE_F_PATH_LEXICAL;
+	fi->flags |= write_path(ev, cur, &fi->path, dentry, vfsmnt, VIGIL_PATH_MAX / 2);
+	if (fi->flags & FILE_F_PATH_ERROR)
+		return;
+	/* *cur is past the base's NUL: overwrite the NUL with '/' (unless the base is "/") */
+	base_end = *cur - 1;
+	if (base_end + 1 >= EV_APPEND_LIMIT) {
+		fi->flags |= FILE_F_PATH_TRUNCATED;
+		count_drop(DROP_PATH_TRUNCATED);
+		return;
+	}
+	if (fi->path.len > 1) {
+		ev->data[BOUNDED(base_end, EV_MASK)] = '/';
+		base_end += 1;
+	}
+	n = bpf_probe_read_user_str(&ev->data[BOUNDED(base_end, EV_MASK)], VIGIL_PATH_MAX / 2, upath);
+	if (n <= 0) {
+		fi->flags |= FILE_F_PATH_ERROR;
+		count_drop(DROP_PATH_ERROR);
+		return;
+	}
+	if (n == VIGIL_PATH_MAX / 2) {
+		fi->flags |= FILE_F_PATH_TRUNCATED;
+		count_drop(DROP_PATH_TRUNCATED);
+	}
+	fi->path.off = start;
+	fi->path.len = base_end + n - 1 - start;
+	*cur = base_end + n;
+}
+
+#endif /* VIGIL_PATH_H */

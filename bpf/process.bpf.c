@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * process family: exec, fork, exit on the sched raw tracepoints (no tracefs, no
+ * trampolines). These events feed the sensor's process cache, so approvers do not drop
+ * them: an exec that fails the approvers is sent flagged EVENT_F_UNAPPROVED.
+ */
+#include "filter.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct process_exec_event *e;
+	struct filter_state fs;
+	struct ev_scratch *ev;
+	const char *filename, *interp;
+	struct mm_struct *mm;
+	__u32 cur = sizeof(*e);
+	bool trunc;
+
+	/* a discarder was about the program this process ran until now */
+	bpf_map_delete_elem(&discarders, &tgid);
+	if (is_self() || !filter_enter(EVENT_EXEC, &fs))
+		return 0;
+	ev = scratch();
+	if (!ev)
+		return 0;
+	e = (struct process_exec_event *)ev->data;
+	fill_header(&e->hdr, task, EVENT_EXEC);
+	e->flags = 0;
+	e->argc = BPF_CORE_READ(bprm, argc);
+	e->envc = BPF_CORE_READ(bprm, envc);
+	e->old_tid = old_pid;
+	e->pad[0] = 0;
+	e->pad[1] = 0;
+	clear_file_info(&e->file);
+	file_info_from_file(ev, &cur, &e->file, BPF_CORE_READ(bprm, file));
+
+	filename = BPF_CORE_READ(bprm, filename);
+	interp = BPF_CORE_READ(bprm, interp);
+	if (!append_str(ev, &cur, &e->filename, filename, false))
+		e->flags |= EXEC_F_FIELD_SKIPPED;
+	e->interpreter.off = 0;
+	e->interpreter.len = 0;
+	/* binfmt_script replaces bprm->interp; otherwise it is bprm->filename itself */
+	if (interp != filename) {
+		e->flags |= EXEC_F_SCRIPT;
+		if (!append_str(ev, &cur, &e->interpreter, interp, false))
+			e->flags |= EXEC_F_FIELD_SKIPPED;
+	}
+
+	/* argv and envp are on the new stack already: read them from the new mm */
+	mm = BPF_CORE_READ(task, mm);
+	if (!append_user_block(ev, &cur, &e->args, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end), &trunc))
+		e->flags |= EXEC_F_FIELD_SKIPPED;
+	if (trunc) {
+		e->flags |= EXEC_F_ARGS_TRUNCATED;
+		count_drop(DROP_ARGS_TRUNCATED);
+	}
+	if (!append_user_block(ev, &cur, &e->envs, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end), &trunc))
+		e->flags |= EXEC_F_FIELD_SKIPPED;
+	if (trunc) {
+		e->flags |= EXEC_F_ENVS_TRUNCATED;
+		count_drop(DROP_ENVS_TRUNCATED);
+	}
+	write_path(ev, &cur, &e->cwd, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt),
+		   VIGIL_PATH_MAX);
+
+	/* a script's own path is only in filename (maybe relative): never rule it out here */
+	if (fs.mode == FILTER_APPROVE && !(e->flags & EXEC_F_SCRIPT) && !approve_cheap(&fs, 0) &&
+	    !approve_built_path(&fs, ev, &e->file)) {
+		e->hdr.flags |= EVENT_F_UNAPPROVED;
+		count_filtered(EVENT_EXEC);
+	}
+	emit(ctx, ev, cur, EVENT_EXEC);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(tp_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct process_fork_event *e;
+	struct filter_state fs;
+	struct ev_scratch *ev;
+
+	/* threads share the process: only new thread groups are processes */
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (is_self() || !filter_enter(EVENT_FORK, &fs))
+		return 0;
+	ev = scratch();
+	if (!ev)
+		return 0;
+	e = (struct process_fork_event *)ev->data;
+	fill_header(&e->hdr, child, EVENT_FORK);
+	e->parent_pid = BPF_CORE_READ(parent, tgid);
+	e->parent_tid = BPF_CORE_READ(parent, pid);
+	e->clone_flags = 0;
+	emit(ctx, ev, sizeof(*e), EVENT_FORK);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(tp_exit, struct task_struct *task)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct process_exit_event *e;
+	struct filter_state fs;
+	struct ev_scratch *ev;
+
+	/* signal->live reached 0 in do_exit before this tracepoint: the last thread is leaving
+	 * (read rather than the group_dead argument, which older kernels lack) */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	bpf_map_delete_elem(&discarders, &tgid);
+	if (is_self() || !filter_enter(EVENT_EXIT, &fs))
+		return 0;
+	ev = scratch();
+	if (!ev)
+		return 0;
+	e = (struct process_exit_event *)ev->data;
+	fill_header(&e->hdr, task, EVENT_EXIT);
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->pad = 0;
+	emit(ctx, ev, sizeof(*e), EVENT_EXIT);
+	return 0;
+}
