@@ -34,6 +34,11 @@ export interface KubeObject {
   [k: string]: unknown;
 }
 
+/** Anything with a name: what create/replace/apply need to address it. */
+export interface Addressable {
+  metadata?: { name?: string; namespace?: string };
+}
+
 export interface ObjectList<T> {
   metadata: { resourceVersion?: string; continue?: string };
   items: T[];
@@ -179,12 +184,12 @@ export class KubeClient {
     return this.request<ObjectList<T>>('GET', apiPath(ref, namespace), { query });
   }
 
-  create<T extends KubeObject>(ref: ResourceRef, obj: T, namespace?: string): Promise<T> {
+  create<T extends Addressable>(ref: ResourceRef, obj: T, namespace?: string): Promise<T> {
     return this.request<T>('POST', apiPath(ref, namespace ?? obj.metadata?.namespace), { body: obj });
   }
 
   /** PUT: optimistic concurrency through metadata.resourceVersion (409 when stale). */
-  replace<T extends KubeObject>(ref: ResourceRef, obj: T, sub?: string): Promise<T> {
+  replace<T extends Addressable>(ref: ResourceRef, obj: T, sub?: string): Promise<T> {
     return this.request<T>('PUT', apiPath(ref, obj.metadata?.namespace, obj.metadata?.name, sub), { body: obj });
   }
 
@@ -193,7 +198,7 @@ export class KubeClient {
   }
 
   /** Server-side apply with our field manager. */
-  apply<T extends KubeObject>(ref: ResourceRef, obj: T, fieldManager: string, force = true): Promise<T> {
+  apply<T extends Addressable>(ref: ResourceRef, obj: T, fieldManager: string, force = true): Promise<T> {
     return this.request<T>('PATCH', apiPath(ref, obj.metadata?.namespace, obj.metadata?.name), {
       body: obj, contentType: 'application/apply-patch+yaml', query: { fieldManager, force },
     });
