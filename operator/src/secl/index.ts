@@ -3,3 +3,6 @@
 export * from './event.ts';
 export * from './errors.ts';
 export * from './types.ts';
+export type { Ast } from './ast.ts';
+export { printAst } from './ast.ts';
+export { parseExpression, parseMacroExpression } from './parser.ts';
