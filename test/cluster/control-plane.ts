@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
 
 interface Component {
   readonly name: string;
+  readonly bin: string;
+  readonly args: readonly string[];
   readonly child: ChildProcess;
   exited: boolean;
 }
@@ -177,14 +179,14 @@ export class ControlPlane {
   }
 
   /** Starts one component under pdeathsig, logging to <dir>/<name>.log. */
-  private launch(name: string, bin: string, args: string[]): void {
+  private launch(name: string, bin: string, args: readonly string[]): void {
     const log = createWriteStream(join(this.dir, `${name}.log`), { flags: 'a' });
     // The state dir in argv lets sweepStale() recognise this process later.
     const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, VIGIL_CP_DIR: this.dir },
     });
-    const comp: Component = { name, child, exited: false };
+    const comp: Component = { name, bin, args, child, exited: false };
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     if (this.verbose) child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`));
@@ -194,7 +196,7 @@ export class ControlPlane {
       if (!this.stopping) process.stderr.write(`control-plane: ${name} exited (${signal ?? code}); log: ${join(this.dir, `${name}.log`)}\n`);
     });
     this.components.push(comp);
-    writeFileSync(join(this.dir, 'components.pid'), this.components.map((c) => `${c.child.pid} ${c.name}`).join('\n') + '\n');
+    writeFileSync(join(this.dir, 'components.pid'), this.components.filter((c) => !c.exited).map((c) => `${c.child.pid} ${c.name}`).join('\n') + '\n');
   }
 
   /** GET path on the apiserver as admin; returns the HTTP status (0 on connection error). */
@@ -226,6 +228,18 @@ export class ControlPlane {
     this.stopping = true;
     await terminate(comp);
     this.stopping = false;
+  }
+
+  /**
+   * Starts a stopped component again with the same flags and ports (an apiserver outage
+   * and its end, for tests); waits until the apiserver is ready again.
+   */
+  async startComponent(name: string): Promise<void> {
+    const last = [...this.components].reverse().find((c) => c.name === name);
+    if (!last) throw new Error(`no component ${name}`);
+    if (!last.exited) return;
+    this.launch(name, last.bin, last.args);
+    if (name === 'kube-apiserver') await waitFor('kube-apiserver', 90_000, () => this.healthy('/readyz'));
   }
 
   async stop(): Promise<void> {
