@@ -2,6 +2,7 @@
 // it. A channel's id within its rule (`slack`, or `webhook-2` when a rule has several
 // webhooks) is what Signal status records, so it must not change when other channels do.
 import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import { channelKind, type Channel, type ChannelKind, type SecretKeyRef } from '../api/index.ts';
 import { DeliveryError } from './errors.ts';
@@ -100,7 +101,8 @@ async function sendMail(smtp: Smtp, user: string | undefined, pass: string | und
     requireTLS: smtp.tls === 'starttls',
     ignoreTLS: smtp.tls === 'none',
     ...(user !== undefined && pass !== undefined ? { auth: { user, pass } } : {}),
-    tls: { servername: smtp.host, ...(opts.ca ? { ca: opts.ca } : {}) },
+    // SNI carries names only; for an address the certificate's IP SAN is checked instead.
+    tls: { ...(isIP(smtp.host) ? {} : { servername: smtp.host }), ...(opts.ca ? { ca: opts.ca } : {}) },
     connectionTimeout: opts.timeoutMs,
     greetingTimeout: opts.timeoutMs,
     socketTimeout: opts.timeoutMs,

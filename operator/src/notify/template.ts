@@ -99,7 +99,7 @@ export type TemplateChannel = 'slack' | 'email' | 'webhook' | 'pagerduty';
 // look closer. Mail has room for the process tree; chat stays short.
 export const DEFAULT_TEMPLATES: Readonly<Record<TemplateChannel, string>> = {
   slack: [
-    '*{{signal.rule.id}}* on `{{signal.workload}}` (node `{{signal.node}}`)',
+    '**{{signal.rule.id}}** on `{{signal.workload}}` (node `{{signal.node}}`)',
     'Process `{{signal.process.path}}` (pid {{signal.process.pid}}, user {{signal.process.user}})',
     'Args: `{{signal.process.args}}`',
     'Action: **{{signal.action}}** · count {{signal.count}}',
