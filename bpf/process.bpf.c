@@ -8,6 +8,24 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Credentials beyond the header's: fs ids, login uid, capabilities (exec-time snapshot). */
+static __always_inline void fill_creds(struct process_exec_event *e, struct task_struct *task)
+{
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+
+	e->fsuid = BPF_CORE_READ(cred, fsuid.val);
+	e->fsgid = BPF_CORE_READ(cred, fsgid.val);
+	e->auid = 4294967295U;
+	if (bpf_core_field_exists(task->loginuid))
+		e->auid = BPF_CORE_READ(task, loginuid.val);
+	e->pad = 0;
+	/* kernel_cap_t is 64 bits wide whether it is a u64 or two u32s */
+	e->cap_effective = 0;
+	e->cap_permitted = 0;
+	bpf_probe_read_kernel(&e->cap_effective, 8, (void *)cred + bpf_core_field_offset(struct cred, cap_effective));
+	bpf_probe_read_kernel(&e->cap_permitted, 8, (void *)cred + bpf_core_field_offset(struct cred, cap_permitted));
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -17,6 +35,7 @@ int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	struct ev_scratch *ev;
 	const char *filename, *interp;
 	struct mm_struct *mm;
+	struct tty_struct *tty;
 	__u32 cur = sizeof(*e);
 	bool trunc;
 
@@ -33,8 +52,7 @@ int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	e->argc = BPF_CORE_READ(bprm, argc);
 	e->envc = BPF_CORE_READ(bprm, envc);
 	e->old_tid = old_pid;
-	e->pad[0] = 0;
-	e->pad[1] = 0;
+	fill_creds(e, task);
 	clear_file_info(&e->file);
 	file_info_from_file(ev, &cur, &e->file, BPF_CORE_READ(bprm, file));
 
@@ -67,6 +85,11 @@ int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	}
 	write_path(ev, &cur, &e->cwd, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt),
 		   VIGIL_PATH_MAX);
+	e->tty.off = 0;
+	e->tty.len = 0;
+	tty = BPF_CORE_READ(task, signal, tty);
+	if (tty)
+		append_str(ev, &cur, &e->tty, (void *)tty + bpf_core_field_offset(struct tty_struct, name), false);
 
 	/* a script's own path is only in filename (maybe relative): never rule it out here */
 	if (fs.mode == FILTER_APPROVE && !(e->flags & EXEC_F_SCRIPT) && !approve_cheap(&fs, 0) &&

@@ -96,7 +96,7 @@ struct event_header {
 #define FILE_F_CREATED 0x08        /* open created the file (FMODE_CREATED) */
 #define FILE_F_HAS_INODE 0x10      /* ino..nlink are valid */
 
-/* A file as the event saw it (56 bytes). */
+/* A file as the event saw it (64 bytes). */
 struct file_info {
 	__u64 ino;
 	__u64 ctime_ns;  /* inode change time */
@@ -107,9 +107,11 @@ struct file_info {
 	__u32 uid;
 	__u32 gid;
 	__u32 nlink;
+	__u32 fs_magic;  /* super_block s_magic: the filesystem type */
 	__u16 flags;     /* FILE_F_* */
 	__u16 pad;
 	struct vstr path;
+	__u32 pad2;
 };
 
 /* process_exec_event.flags */
@@ -124,13 +126,19 @@ struct process_exec_event {
 	__u32 argc;
 	__u32 envc;
 	__u32 old_tid;  /* the tid that called execve (differs when a thread exec'd) */
+	__u32 fsuid;
+	__u32 fsgid;
+	__u32 auid;     /* login uid, 4294967295 when unset */
+	__u32 pad;
+	__u64 cap_effective;
+	__u64 cap_permitted;
 	struct file_info file;     /* the file that runs: for a script, its interpreter */
 	struct vstr filename;      /* the path given to execve, as given */
 	struct vstr interpreter;   /* bprm->interp: the interpreter path named by a script */
 	struct vstr args;          /* argv, NUL-separated */
 	struct vstr envs;          /* envp, NUL-separated */
 	struct vstr cwd;           /* working directory at exec */
-	__u16 pad[2];
+	struct vstr tty;           /* controlling terminal name ("pts/0"), absent when none */
 };
 
 /* The header describes the child; the parent is the task that called fork/clone. */
@@ -314,14 +322,22 @@ enum drop_cause {
 #endif
 VIGIL_ASSERT(sizeof(struct vstr) == 4, "vstr");
 VIGIL_ASSERT(sizeof(struct event_header) == 80, "event_header");
-VIGIL_ASSERT(sizeof(struct file_info) == 56, "file_info");
-VIGIL_ASSERT(sizeof(struct process_exec_event) == 176, "process_exec_event");
+VIGIL_ASSERT(sizeof(struct file_info) == 64, "file_info");
+VIGIL_ASSERT(sizeof(struct process_exec_event) == 216, "process_exec_event");
 VIGIL_ASSERT(sizeof(struct process_fork_event) == 96, "process_fork_event");
 VIGIL_ASSERT(sizeof(struct process_exit_event) == 88, "process_exit_event");
-VIGIL_ASSERT(sizeof(struct file_open_event) == 152, "file_open_event");
-VIGIL_ASSERT(sizeof(struct file_rename_event) == 208, "file_rename_event");
-VIGIL_ASSERT(sizeof(struct file_symlink_event) == 152, "file_symlink_event");
-VIGIL_ASSERT(sizeof(struct file_xattr_event) == 160, "file_xattr_event");
+VIGIL_ASSERT(sizeof(struct file_open_event) == 160, "file_open_event");
+VIGIL_ASSERT(sizeof(struct file_unlink_event) == 160, "file_unlink_event");
+VIGIL_ASSERT(sizeof(struct file_rename_event) == 224, "file_rename_event");
+VIGIL_ASSERT(sizeof(struct file_chmod_event) == 160, "file_chmod_event");
+VIGIL_ASSERT(sizeof(struct file_chown_event) == 168, "file_chown_event");
+VIGIL_ASSERT(sizeof(struct file_link_event) == 224, "file_link_event");
+VIGIL_ASSERT(sizeof(struct file_symlink_event) == 160, "file_symlink_event");
+VIGIL_ASSERT(sizeof(struct file_mkdir_event) == 160, "file_mkdir_event");
+VIGIL_ASSERT(sizeof(struct file_utimes_event) == 160, "file_utimes_event");
+VIGIL_ASSERT(sizeof(struct file_xattr_event) == 168, "file_xattr_event");
+VIGIL_ASSERT(sizeof(struct file_truncate_event) == 160, "file_truncate_event");
+VIGIL_ASSERT(sizeof(struct type_filter) == 16, "type_filter");
 VIGIL_ASSERT(sizeof(struct name_key) == 64, "name_key");
 VIGIL_ASSERT(sizeof(struct prefix_key) == 128, "prefix_key");
 VIGIL_ASSERT(sizeof(struct type_stats) == 40, "type_stats");

@@ -175,6 +175,7 @@ static __always_inline void fill_inode(struct file_info *fi, struct dentry *dent
 	fi->ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_ctime_nsec);
 	fi->mtime_ns = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_mtime_nsec);
 	fi->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	fi->fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);
 	if (vfsmnt)
 		fi->mount_id = BPF_CORE_READ(real_mount(vfsmnt), mnt_id);
 	fi->flags |= FILE_F_HAS_INODE;
