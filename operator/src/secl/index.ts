@@ -6,3 +6,7 @@ export * from './types.ts';
 export type { Ast } from './ast.ts';
 export { printAst } from './ast.ts';
 export { parseExpression, parseMacroExpression } from './parser.ts';
+export { checkRules, compileRuleset, evaluateFilter, type CompileOptions, type FilterContext } from './ruleset.ts';
+export { planPasses, eventFiles, DISCARDER_TYPES } from './approvers.ts';
+export { FIELDS, getField, isDatadogField, RULE_EVENT_TYPES, type FieldDef, type ValueType } from './model.ts';
+export { parseDuration } from './duration.ts';
