@@ -21,6 +21,15 @@ export function withRules<S extends z.ZodType>(schema: S, rules: readonly CelRul
   return out.meta({ 'x-kubernetes-validations': rules.map(({ rule, message }) => ({ rule, message })) }) as S;
 }
 
+/**
+ * Exactly one of these fields, for fields CEL cannot see (untyped, free-form values): the
+ * CRD gets a structural oneOf of required lists, zod the same check.
+ */
+export function exactlyOne<S extends z.ZodType>(schema: S, fields: readonly string[], message: string): S {
+  const out = schema.refine((v) => fields.filter((f) => (v as Record<string, unknown>)[f] !== undefined).length === 1, { message });
+  return out.meta({ oneOf: fields.map((f) => ({ required: [f] })) }) as unknown as S;
+}
+
 export const SeveritySchema = z.enum(['info', 'low', 'medium', 'high', 'critical'])
   .describe('How bad a match is: info, low, medium, high or critical.');
 export type Severity = z.infer<typeof SeveritySchema>;

@@ -22,7 +22,8 @@ test('every kind has a structural CRD with columns, short names, category vigil 
     // Structural: every node typed (or explicitly free-form), no unions, no additionalProperties:false.
     const walk = (n: JsonSchemaProps, p: string): void => {
       assert.ok(n.type || n['x-kubernetes-preserve-unknown-fields'], `${kind.kind}${p}: untyped`);
-      for (const k of ['anyOf', 'oneOf', 'allOf', '$schema']) assert.ok(!(k in n), `${kind.kind}${p}: ${k}`);
+      for (const k of ['anyOf', 'allOf', '$schema']) assert.ok(!(k in n), `${kind.kind}${p}: ${k}`);
+      for (const b of (n.oneOf ?? []) as JsonSchemaProps[]) assert.deepEqual(Object.keys(b), ['required'], `${kind.kind}${p}: oneOf may only list required fields`);
       assert.notEqual(n.additionalProperties, false);
       for (const [name, c] of Object.entries((n.properties ?? {}) as Record<string, JsonSchemaProps>)) walk(c, `${p}.${name}`);
       if (n.items) walk(n.items as JsonSchemaProps, `${p}[]`);

@@ -26,7 +26,10 @@ function structural(node: JsonSchemaProps, path: string): JsonSchemaProps {
     delete out.oneOf;
     return out;
   }
-  if (out.anyOf || out.oneOf || out.allOf || out.not) {
+  const requiredOnly = (v: unknown): boolean => Array.isArray(v) && v.every((b) => isObject(b) && Object.keys(b).every((k) => k === 'required'));
+  if ((out.oneOf && requiredOnly(out.oneOf) && !out.anyOf) || (out.anyOf && requiredOnly(out.anyOf) && !out.oneOf)) {
+    // "exactly/at least one of these fields": value validation only, which is structural.
+  } else if (out.anyOf || out.oneOf || out.allOf || out.not) {
     throw new Error(`${path}: unions are not structural; mark the field x-kubernetes-preserve-unknown-fields or model it as an object of optional members`);
   }
   if (typeof out.format === 'string') delete out.pattern; // the format says it, and zod's regexes use lookarounds RE2 lacks

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import {
   ConditionsSchema, DurationSchema, LabelSelectorSchema, RuleIdSchema, SeveritySchema, TagsSchema, TimestampSchema,
-  ageColumn, conditionColumn, objectSchema, withRules, type KindDefinition,
+  ageColumn, conditionColumn, exactlyOne, objectSchema, type KindDefinition,
 } from './common.ts';
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()])
   .meta({ 'x-kubernetes-preserve-unknown-fields': true });
 
-export const SetActionSchema = withRules(z.object({
+export const SetActionSchema = exactlyOne(z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a SECL variable name').describe('Variable to set, read back as ${name}.'),
   scope: z.enum(['global', 'process', 'container', 'cgroup']).default('global')
     .describe('Where the variable lives: global, per process (inherited by children), per container or per cgroup.'),
@@ -15,10 +15,7 @@ export const SetActionSchema = withRules(z.object({
   field: z.string().optional().describe('An event field whose value is stored instead of a constant.'),
   append: z.boolean().default(false).describe('Append to a list variable instead of replacing it.'),
   ttl: DurationSchema.optional().describe('Forget the value after this long.'),
-}), [{
-  rule: 'has(self.value) != has(self.field)', message: 'set exactly one of value or field',
-  check: (a) => (a.value === undefined) !== (a.field === undefined),
-}]);
+}), ['value', 'field'], 'set exactly one of value or field');
 
 export const RuleActionSchema = z.object({
   set: SetActionSchema.describe('Set a variable when the rule matches.'),
