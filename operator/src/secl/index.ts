@@ -10,3 +10,5 @@ export { checkRules, compileRuleset, evaluateFilter, type CompileOptions, type F
 export { planPasses, eventFiles, DISCARDER_TYPES } from './approvers.ts';
 export { FIELDS, getField, isDatadogField, RULE_EVENT_TYPES, type FieldDef, type ValueType } from './model.ts';
 export { parseDuration } from './duration.ts';
+export { loadPolicyFile, parsePolicyText, mergePolicies, type LoadedPolicy, type PolicyError } from './policy.ts';
+export { runCli, type CliIO } from './cli.ts';
