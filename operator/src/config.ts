@@ -13,14 +13,15 @@ const ConfigSchema = z.object({
   leaseDurationMs: z.coerce.number().int().min(1000).default(10_000),
   renewDeadlineMs: z.coerce.number().int().min(500).default(6_000),
   retryPeriodMs: z.coerce.number().int().min(100).default(2_000),
+  manageCrds: z.boolean().default(false).describe('Apply the CRDs at start (how they are upgraded).'),
   concurrency: z.coerce.number().int().min(1).max(256).default(16),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
 export const USAGE = `usage: vigil-operator [--kubeconfig PATH] [--namespace NS] [--identity NAME] [--http-addr HOST:PORT]
-                      [--no-leader-elect] [--lease-name NAME] [--log-level LEVEL]
-environment: VIGIL_NAMESPACE, POD_NAME (identity), VIGIL_HTTP_ADDR, VIGIL_LEADER_ELECT=false,
+                      [--no-leader-elect] [--lease-name NAME] [--log-level LEVEL] [--manage-crds]
+environment: VIGIL_NAMESPACE, VIGIL_MANAGE_CRDS=true, POD_NAME (identity), VIGIL_HTTP_ADDR, VIGIL_LEADER_ELECT=false,
              VIGIL_LEASE_DURATION_MS, VIGIL_RENEW_DEADLINE_MS, VIGIL_RETRY_PERIOD_MS, VIGIL_CONCURRENCY,
              VIGIL_LOG_LEVEL, KUBECONFIG`;
 
@@ -30,7 +31,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     options: {
       kubeconfig: { type: 'string' }, namespace: { type: 'string' }, identity: { type: 'string' },
       'http-addr': { type: 'string' }, 'no-leader-elect': { type: 'boolean' }, 'lease-name': { type: 'string' },
-      'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'log-level': { type: 'string' }, 'manage-crds': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -46,6 +47,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     renewDeadlineMs: env.VIGIL_RENEW_DEADLINE_MS,
     retryPeriodMs: env.VIGIL_RETRY_PERIOD_MS,
     concurrency: env.VIGIL_CONCURRENCY,
+    manageCrds: values['manage-crds'] ?? (env.VIGIL_MANAGE_CRDS !== undefined ? env.VIGIL_MANAGE_CRDS === 'true' : undefined),
     logLevel: values['log-level'] ?? env.VIGIL_LOG_LEVEL,
   });
 }

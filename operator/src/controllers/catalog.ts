@@ -91,12 +91,12 @@ function toRuleSource(r: SecurityRule): RuleSource {
 }
 
 function wireScope(scope: SecurityRule['spec']['scope'] | ActiveProtectionPolicy['spec']['scope']): IRule['scope'] {
-  if (!scope) return { any: true };
+  if (!scope) return { scoped: false };
   const sel = (s?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }) =>
     s && { matchLabels: s.matchLabels ?? {}, matchExpressions: (s.matchExpressions ?? []).map((e) => ({ key: e.key, operator: e.operator, values: e.values ?? [] })) };
   return {
     namespaceSelector: sel(scope.namespaceSelector), podSelector: sel(scope.podSelector), nodeSelector: sel(scope.nodeSelector),
-    hosts: scope.hosts, any: false,
+    hosts: scope.hosts, scoped: true,
   };
 }
 
@@ -206,12 +206,18 @@ export class Catalog {
       const source = toRuleSource(r);
       candidates.push({ rule: r, source, key: JSON.stringify(source) + macroKey });
     }
+    // Variables set by one rule's actions are read by others: a rule is checked together
+    // with every rule that declares variables, and re-checked when those declarations change.
+    const declaring = candidates.filter((c) => c.source.actions?.some((a) => a.set));
+    const varKey = JSON.stringify(declaring.map((c) => c.source.actions?.map((a) => [a.set?.name, a.set?.scope])));
+    for (const c of candidates) c.key += varKey;
     const toCheck = candidates.filter((c) => this.checkCache.get(c.rule.metadata.name)?.key !== c.key);
     if (toCheck.length > 0) {
-      this.checks += toCheck.length;
-      const results = this.checker.checkRules(toCheck.map((c) => c.source), macroSources);
+      const batch = [...new Set([...toCheck, ...declaring])];
+      this.checks += batch.length;
+      const results = this.checker.checkRules(batch.map((c) => c.source), macroSources);
       const byId = new Map(results.map((r) => [r.id, r]));
-      for (const c of toCheck) {
+      for (const c of batch) {
         const result = byId.get(c.source.id);
         if (result) this.checkCache.set(c.rule.metadata.name, { key: c.key, result });
       }
@@ -279,7 +285,10 @@ export class Catalog {
       const sel = p.spec.rules;
       const ids = new Set<string>();
       const unknownIds: string[] = [];
-      for (const id of sel.ids ?? []) (includedIds.has(id) ? ids.add(id) : unknownIds.push(id));
+      for (const id of sel.ids ?? []) {
+        if (includedIds.has(id)) ids.add(id);
+        else unknownIds.push(id);
+      }
       const tags = Object.entries(sel.tags ?? {});
       if (tags.length > 0) {
         for (const w of wireRules) if (tags.every(([k, v]) => w.tags?.[k] === v)) ids.add(w.id ?? '');

@@ -20,6 +20,10 @@ import type { Counter, Registry } from './metrics.ts';
 
 const BaseOperator = dotI.default;
 
+// Operators alive in this process (a leader re-creates its operator on every term): the
+// shared gauges sum over them.
+const live = new Set<ControllerOperator>();
+
 export interface OperatorOptions {
   readonly client: KubeClient;
   readonly logger: Logger;
@@ -63,13 +67,16 @@ export abstract class ControllerOperator extends BaseOperator {
     this.watchEvents = opts.registry.counter('vigil_operator_watch_events_total', 'Watch lifecycle events by resource and kind (listed, connected, closed, gone, error).');
     this.handlerRuns = opts.registry.counter('vigil_operator_handler_runs_total', 'Handler runs by handler.');
     this.handlerErrors = opts.registry.counter('vigil_operator_handler_errors_total', 'Handler failures by handler and whether they will be retried.');
-    opts.registry.gauge('vigil_operator_status_conflicts_total', 'Status writes that met a 409 conflict and were retried.', (g) => g.set(this.statusWriter.conflicts));
-    opts.registry.gauge('vigil_operator_queue_depth', 'Objects waiting in handler queues.', (g) => g.set(this.queues.reduce((n, q) => n + q.depth, 0)));
+    opts.registry.gauge('vigil_operator_status_conflicts', 'Status writes that met a 409 conflict and were retried, by live operators.',
+      (g) => g.set([...live].reduce((n, o) => n + o.statusWriter.conflicts, 0)));
+    opts.registry.gauge('vigil_operator_queue_depth', 'Objects waiting in handler queues.',
+      (g) => g.set([...live].reduce((n, o) => n + o.queues.reduce((m, q) => m + q.depth, 0), 0)));
   }
 
   /** Starts informers registered in init() and waits until their caches are filled. */
   override async start(): Promise<void> {
     this.stopped = false;
+    live.add(this);
     await this.init();
     for (const inf of this.informers) inf.start();
     await Promise.all(this.informers.map((i) => i.waitSynced()));
@@ -82,6 +89,7 @@ export abstract class ControllerOperator extends BaseOperator {
   /** Stops every watch and queue; in-flight handlers finish. */
   async shutdown(): Promise<void> {
     this.stopped = true;
+    live.delete(this);
     for (const q of this.queues) q.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
     await Promise.all([...this.chains.values()]);

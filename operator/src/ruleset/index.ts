@@ -51,13 +51,34 @@ const byKey = <T>(key: (t: T) => string) => (a: T, b: T): number => (key(a) < ke
  * order encode to the same bytes, so the hash changes only when the content does.
  */
 export function canonical(rs: IRuleSet): IRuleSet {
-  return {
+  return prune({
     format: FORMAT,
     rules: [...(rs.rules ?? [])].map((r) => ({ ...r, tags: sortedMap(r.tags) })).sort(byKey((r) => r.id ?? '')),
     macros: [...(rs.macros ?? [])].sort(byKey((m) => m.id ?? '')),
     policies: [...(rs.policies ?? [])].map((p) => ({ ...p, ruleIds: [...(p.ruleIds ?? [])].sort() }))
       .sort(byKey((p) => p.name ?? '')),
-  };
+  }) as IRuleSet;
+}
+
+// Oneof members: their presence is the choice, so a zero value must stay.
+const ONEOF_MEMBERS = new Set(['stringValue', 'numberValue', 'boolValue', 'field']);
+
+/**
+ * Drops proto3 default values ('', 0, false, empty lists and maps, null): protobufjs
+ * writes a field it is given even when it holds the default, so without this an object
+ * decoded with defaults would encode to different bytes than the one it came from.
+ */
+function prune(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(prune);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const p = prune(x);
+    const empty = p === undefined || p === null || p === '' || p === 0 || p === false
+      || (Array.isArray(p) && p.length === 0) || (typeof p === 'object' && p !== null && !Array.isArray(p) && Object.keys(p).length === 0);
+    if (!empty || (ONEOF_MEMBERS.has(k) && p !== undefined && p !== null)) out[k] = p;
+  }
+  return out;
 }
 
 export function encodeRuleSet(rs: IRuleSet): Uint8Array {

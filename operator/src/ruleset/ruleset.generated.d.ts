@@ -212,8 +212,8 @@ export namespace vigil {
                 /** Scope hosts */
                 hosts?: (boolean|null);
 
-                /** Scope any */
-                any?: (boolean|null);
+                /** Scope scoped */
+                scoped?: (boolean|null);
             }
 
             /** Represents a Scope. */
@@ -237,8 +237,8 @@ export namespace vigil {
                 /** Scope hosts. */
                 public hosts: boolean;
 
-                /** Scope any. */
-                public any: boolean;
+                /** Scope scoped. */
+                public scoped: boolean;
 
                 /**
                  * Creates a new Scope instance using the specified properties.

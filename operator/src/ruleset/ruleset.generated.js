@@ -670,7 +670,7 @@ export const vigil = $root.vigil = (() => {
                  * @property {vigil.ruleset.v1.ILabelSelector|null} [podSelector] Scope podSelector
                  * @property {vigil.ruleset.v1.ILabelSelector|null} [nodeSelector] Scope nodeSelector
                  * @property {boolean|null} [hosts] Scope hosts
-                 * @property {boolean|null} [any] Scope any
+                 * @property {boolean|null} [scoped] Scope scoped
                  */
 
                 /**
@@ -721,12 +721,12 @@ export const vigil = $root.vigil = (() => {
                 Scope.prototype.hosts = false;
 
                 /**
-                 * Scope any.
-                 * @member {boolean} any
+                 * Scope scoped.
+                 * @member {boolean} scoped
                  * @memberof vigil.ruleset.v1.Scope
                  * @instance
                  */
-                Scope.prototype.any = false;
+                Scope.prototype.scoped = false;
 
                 /**
                  * Creates a new Scope instance using the specified properties.
@@ -764,8 +764,8 @@ export const vigil = $root.vigil = (() => {
                         $root.vigil.ruleset.v1.LabelSelector.encode(m.nodeSelector, w.uint32(26).fork(), q + 1).ldelim();
                     if (m.hosts != null && Object.hasOwnProperty.call(m, "hosts"))
                         w.uint32(32).bool(m.hosts);
-                    if (m.any != null && Object.hasOwnProperty.call(m, "any"))
-                        w.uint32(40).bool(m.any);
+                    if (m.scoped != null && Object.hasOwnProperty.call(m, "scoped"))
+                        w.uint32(40).bool(m.scoped);
                     return w;
                 };
 
@@ -820,7 +820,7 @@ export const vigil = $root.vigil = (() => {
                                 break;
                             }
                         case 5: {
-                                m.any = r.bool();
+                                m.scoped = r.bool();
                                 break;
                             }
                         default:
@@ -876,9 +876,9 @@ export const vigil = $root.vigil = (() => {
                         if (typeof m.hosts !== "boolean")
                             return "hosts: boolean expected";
                     }
-                    if (m.any != null && Object.hasOwnProperty.call(m, "any")) {
-                        if (typeof m.any !== "boolean")
-                            return "any: boolean expected";
+                    if (m.scoped != null && Object.hasOwnProperty.call(m, "scoped")) {
+                        if (typeof m.scoped !== "boolean")
+                            return "scoped: boolean expected";
                     }
                     return null;
                 };
@@ -919,8 +919,8 @@ export const vigil = $root.vigil = (() => {
                     if (d.hosts != null) {
                         m.hosts = Boolean(d.hosts);
                     }
-                    if (d.any != null) {
-                        m.any = Boolean(d.any);
+                    if (d.scoped != null) {
+                        m.scoped = Boolean(d.scoped);
                     }
                     return m;
                 };
@@ -947,7 +947,7 @@ export const vigil = $root.vigil = (() => {
                         d.podSelector = null;
                         d.nodeSelector = null;
                         d.hosts = false;
-                        d.any = false;
+                        d.scoped = false;
                     }
                     if (m.namespaceSelector != null && Object.hasOwnProperty.call(m, "namespaceSelector")) {
                         d.namespaceSelector = $root.vigil.ruleset.v1.LabelSelector.toObject(m.namespaceSelector, o, q + 1);
@@ -961,8 +961,8 @@ export const vigil = $root.vigil = (() => {
                     if (m.hosts != null && Object.hasOwnProperty.call(m, "hosts")) {
                         d.hosts = m.hosts;
                     }
-                    if (m.any != null && Object.hasOwnProperty.call(m, "any")) {
-                        d.any = m.any;
+                    if (m.scoped != null && Object.hasOwnProperty.call(m, "scoped")) {
+                        d.scoped = m.scoped;
                     }
                     return d;
                 };
