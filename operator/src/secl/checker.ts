@@ -324,7 +324,7 @@ class Checker {
       const bound = this.registers.get(reg);
       if (bound && bound !== f.iterator) this.fail('invalid_register', `register ${reg} is used with ${bound.name} and ${f.iterator.name}`, pos);
       this.registers.set(reg, f.iterator);
-      return { k: 'field', field: f, reg, type: f.type, array: false, pos, end };
+      return { k: 'field', field: f, reg, type: f.type, array: f.elementArray ?? false, pos, end };
     }
     return { k: 'field', field: f, type: f.type, array: f.array, pos, end };
   }

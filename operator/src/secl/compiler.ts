@@ -100,7 +100,7 @@ export class Compiler {
           return {
             fn: (c) => element(list(c.ev)[c.regs[slot] as number] ?? EMPTY_PROCESS),
             weight: f.weight,
-            array: false,
+            array: f.elementArray ?? false,
           };
         }
         const get = f.get;

@@ -32,6 +32,8 @@ export interface FieldDef {
   /** Fields under an iterator: the iterator and the per-element accessor, for registers. */
   iterator?: IteratorDef;
   element?: (p: ProcessContext) => unknown;
+  /** The per-element accessor returns an array (argv of one ancestor). */
+  elementArray?: boolean;
   /** Relative cost of reading the field; cheap checks run first. */
   weight: number;
   /** `.path` fields: patterns are path globs (`*` stops at `/`). */
@@ -256,7 +258,7 @@ function addProcess(prefix: string, eventType: SeclEventType | '*', of: (ev: Sec
       ? (ev: SeclEvent) => iterator.list(ev).flatMap((p) => s.get(p) as unknown[])
       : (ev: SeclEvent) => iterator.list(ev).map((p) => s.get(p));
     add(`${prefix}.ancestors.${s.suffix}`, eventType, { ...s, array: true, get, weight: 20 + (s.weight ?? 1) },
-      { iterator, element: (p) => s.get(p) });
+      { iterator, element: (p) => s.get(p), elementArray: s.array ?? false });
   }
 }
 
