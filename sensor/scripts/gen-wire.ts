@@ -97,12 +97,12 @@ export function generateTs(h: Header, layouts: Map<string, Layout>): string {
   out.push('}');
   out.push('');
   out.push('/** sizeof and offsetof of every struct, as this generator computed them. */');
-  out.push('export const LAYOUT: Readonly<Record<string, StructLayout>> = {');
+  out.push('export const LAYOUT = {');
   for (const [name, l] of layouts) {
     const fields = l.fields.map((f) => `${f.name}: ${f.offset}`).join(', ');
     out.push(`  ${name}: { size: ${l.size}, fields: { ${fields} } },`);
   }
-  out.push('};');
+  out.push('} as const satisfies Readonly<Record<string, StructLayout>>;');
   out.push('');
   for (const [name, l] of layouts) {
     if (name === 'vstr') continue;

@@ -90,7 +90,7 @@ export interface StructLayout {
 }
 
 /** sizeof and offsetof of every struct, as this generator computed them. */
-export const LAYOUT: Readonly<Record<string, StructLayout>> = {
+export const LAYOUT = {
   vstr: { size: 4, fields: { off: 0, len: 2 } },
   event_header: { size: 80, fields: { type: 0, size: 2, version: 4, flags: 5, cpu: 6, ts_ns: 8, pid: 16, tid: 20, ppid: 24, ns_pid: 28, uid: 32, gid: 36, euid: 40, egid: 44, mntns: 48, pidns: 52, cgroup_id: 56, comm: 64 } },
   file_info: { size: 64, fields: { ino: 0, ctime_ns: 8, mtime_ns: 16, dev: 24, mount_id: 28, mode: 32, uid: 36, gid: 40, nlink: 44, fs_magic: 48, flags: 52, pad: 54, path: 56, pad2: 60 } },
@@ -112,7 +112,7 @@ export const LAYOUT: Readonly<Record<string, StructLayout>> = {
   name_key: { size: 64, fields: { type: 0, kind: 4, name: 8 } },
   prefix_key: { size: 128, fields: { prefixlen: 0, type: 4, path: 8 } },
   type_stats: { size: 40, fields: { seen: 0, sent: 8, filtered: 16, discarded: 24, lost: 32 } },
-};
+} as const satisfies Readonly<Record<string, StructLayout>>;
 
 export interface EventHeader {
   type: number;

@@ -1,0 +1,198 @@
+// The in-kernel filters (bpf/include/filter.h, map layouts in bpf/README.md): planned
+// purely from a FilterSpec, then written into the maps with a diff so that a new ruleset
+// never opens a window where an event both rulesets want is dropped: new approvers are
+// added first, then the modes switch, then stale approvers go.
+import type { FilterPlan as SeclFilterPlan } from '@vigil/operator/secl';
+import type { NativeSensor } from '../native/addon.ts';
+import {
+  APPROVE_EXE,
+  APPROVE_FLAGS,
+  APPROVE_NAME,
+  APPROVE_PREFIX,
+  FILTER_APPROVE,
+  FILTER_DROP,
+  FILTER_PASS,
+  LAYOUT,
+  NAME_KIND_EXE,
+  NAME_KIND_FILE,
+  USE_DISCARDERS,
+  VIGIL_APPROVER_NAME_MAX,
+  VIGIL_APPROVER_PREFIX_MAX,
+  writeTypeFilter,
+} from '../wire/wire.generated.ts';
+import { EVENT_NAMES, EVENT_TYPES, type EventName } from './event-types.ts';
+
+export interface TypeFilterSpec {
+  /** pass: every event; approve: only events matching an approver; drop: none. */
+  readonly mode: 'pass' | 'approve' | 'drop';
+  /** Basenames of the event's file(s): "shadow". */
+  readonly basenames?: readonly string[];
+  /** Path prefixes: "/etc/". */
+  readonly prefixes?: readonly string[];
+  /** Basenames of the acting process's executable. */
+  readonly exeNames?: readonly string[];
+  /** open: approve when (flags & mask) != 0. */
+  readonly flagsMask?: number;
+  /** Consult the process discarders for this type. */
+  readonly useDiscarders?: boolean;
+}
+
+export type FilterSpec = Partial<Record<EventName, TypeFilterSpec>>;
+
+export interface FilterPlan {
+  /** filters[type] values, by wire type. */
+  readonly modes: ReadonlyArray<{ readonly type: number; readonly value: Buffer }>;
+  /** approve_names keys. */
+  readonly names: readonly Buffer[];
+  /** approve_prefix keys. */
+  readonly prefixes: readonly Buffer[];
+  /** Where the plan had to widen the spec (the kernel may pass more, never less). */
+  readonly notes: readonly string[];
+}
+
+const NAME_KEY = LAYOUT.name_key;
+const PREFIX_KEY = LAYOUT.prefix_key;
+const TYPE_FILTER_SIZE = LAYOUT.type_filter.size;
+
+export function nameKey(type: number, kind: number, name: string): Buffer | undefined {
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length === 0 || bytes.length >= VIGIL_APPROVER_NAME_MAX || bytes.includes(0)) return undefined;
+  const key = Buffer.alloc(NAME_KEY.size);
+  key.writeUInt32LE(type, NAME_KEY.fields.type);
+  key.writeUInt32LE(kind, NAME_KEY.fields.kind);
+  bytes.copy(key, NAME_KEY.fields.name);
+  return key;
+}
+
+/** An LPM key: prefixlen counts the 32 bits of the type, then 8 per path byte. */
+export function prefixKey(type: number, prefix: string): { key: Buffer; truncated: boolean } {
+  let bytes = Buffer.from(prefix, 'utf8');
+  const truncated = bytes.length > VIGIL_APPROVER_PREFIX_MAX;
+  if (truncated) bytes = bytes.subarray(0, VIGIL_APPROVER_PREFIX_MAX);
+  const key = Buffer.alloc(PREFIX_KEY.size);
+  key.writeUInt32LE(32 + bytes.length * 8, PREFIX_KEY.fields.prefixlen);
+  key.writeUInt32LE(type, PREFIX_KEY.fields.type);
+  bytes.copy(key, PREFIX_KEY.fields.path);
+  return { key, truncated };
+}
+
+export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): FilterPlan {
+  const modes: Array<{ type: number; value: Buffer }> = [];
+  const names: Buffer[] = [];
+  const prefixes: Buffer[] = [];
+  const notes: string[] = [];
+  const on = new Set(enabled);
+  for (const name of EVENT_NAMES) {
+    const type = EVENT_TYPES[name].wire;
+    const s: TypeFilterSpec = on.has(name) ? (spec[name] ?? { mode: 'pass' }) : { mode: 'drop' };
+    let mode = s.mode === 'drop' ? FILTER_DROP : s.mode === 'approve' ? FILTER_APPROVE : FILTER_PASS;
+    let approvers = s.useDiscarders ? USE_DISCARDERS : 0;
+    const typeNames: Buffer[] = [];
+    const typePrefixes: Buffer[] = [];
+    if (mode === FILTER_APPROVE) {
+      for (const [kind, list, bit] of [
+        [NAME_KIND_FILE, s.basenames, APPROVE_NAME],
+        [NAME_KIND_EXE, s.exeNames, APPROVE_EXE],
+      ] as const) {
+        for (const n of list ?? []) {
+          const key = nameKey(type, kind, n);
+          if (!key) {
+            // a name the kernel cannot hold cannot be approved in the kernel: let all through
+            notes.push(`${name}: approver name "${n}" cannot be a kernel key; type passes everything`);
+            mode = FILTER_PASS;
+            break;
+          }
+          typeNames.push(key);
+          approvers |= bit;
+        }
+      }
+      for (const p of s.prefixes ?? []) {
+        const { key, truncated } = prefixKey(type, p);
+        if (truncated) notes.push(`${name}: prefix "${p.slice(0, 24)}..." shortened to ${VIGIL_APPROVER_PREFIX_MAX} bytes`);
+        typePrefixes.push(key);
+        approvers |= APPROVE_PREFIX;
+      }
+      if (s.flagsMask) approvers |= APPROVE_FLAGS;
+    }
+    if (mode === FILTER_APPROVE) {
+      names.push(...typeNames);
+      prefixes.push(...typePrefixes);
+    } else {
+      approvers &= USE_DISCARDERS;
+    }
+    const value = Buffer.alloc(TYPE_FILTER_SIZE);
+    writeTypeFilter(value, 0, { mode, approvers, flagsMask: mode === FILTER_APPROVE ? (s.flagsMask ?? 0) : 0 });
+    modes.push({ type, value });
+  }
+  return { modes, names, prefixes, notes };
+}
+
+/** The filter maps of one loaded sensor, and what this process has written into them. */
+export class KernelFilters {
+  private names = new Map<string, Buffer>();
+  private prefixes = new Map<string, Buffer>();
+  private readonly one = Buffer.from([1]);
+
+  constructor(private readonly sensor: NativeSensor) {}
+
+  apply(plan: FilterPlan): void {
+    const nextNames = new Map(plan.names.map((k) => [k.toString('hex'), k]));
+    const nextPrefixes = new Map(plan.prefixes.map((k) => [k.toString('hex'), k]));
+    for (const [hex, k] of nextNames) if (!this.names.has(hex)) this.sensor.mapUpdate('approve_names', k, this.one);
+    for (const [hex, k] of nextPrefixes) if (!this.prefixes.has(hex)) this.sensor.mapUpdate('approve_prefix', k, this.one);
+    for (const { type, value } of plan.modes) this.sensor.mapUpdate('filters', u32(type), value);
+    for (const [hex, k] of this.names) if (!nextNames.has(hex)) this.sensor.mapDelete('approve_names', k);
+    for (const [hex, k] of this.prefixes) if (!nextPrefixes.has(hex)) this.sensor.mapDelete('approve_prefix', k);
+    this.names = nextNames;
+    this.prefixes = nextPrefixes;
+  }
+
+  /** Stop sending these event types for this process until it execs or exits. */
+  setDiscarder(pid: number, types: readonly EventName[]): void {
+    let mask = 0n;
+    for (const t of types) mask |= 1n << BigInt(EVENT_TYPES[t].wire);
+    const value = Buffer.alloc(8);
+    value.writeBigUInt64LE(mask);
+    this.sensor.mapUpdate('discarders', u32(pid), value);
+  }
+
+  clearDiscarder(pid: number): void {
+    this.sensor.mapDelete('discarders', u32(pid));
+  }
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+
+/**
+ * The rule engine's kernel filter plan (operator/src/secl: buildFilterPlan) as the event
+ * types to load and their filters. Process events always flow (the process cache needs
+ * them); truncate follows open, as the enrich stage reports it as an open.
+ */
+export function fromSeclPlan(plan: SeclFilterPlan): { types: EventName[]; spec: FilterSpec } {
+  const spec: FilterSpec = {};
+  const types = new Set<EventName>(['exec', 'fork', 'exit']);
+  for (const name of EVENT_NAMES) {
+    const f = plan[name === 'truncate' ? 'open' : (name as keyof SeclFilterPlan)];
+    if (!f || f.mode === 'none') continue;
+    types.add(name);
+    if (f.mode === 'all') {
+      spec[name] = { mode: 'pass' };
+      continue;
+    }
+    spec[name] = {
+      mode: 'approve',
+      basenames: f.basenames,
+      prefixes: f.pathPrefixes,
+      exeNames: f.executables,
+      ...(name === 'open' || name === 'truncate' ? { flagsMask: f.openFlags } : {}),
+    };
+  }
+  // exec approvers only flag events (the cache needs every exec); fork and exit always pass
+  delete spec.fork;
+  delete spec.exit;
+  return { types: [...types], spec };
+}

@@ -1,0 +1,91 @@
+// The kernel side as the pipeline sees it: plan the programs for the wanted event types,
+// load and attach them through the addon, set the filters, and deliver ring-buffer
+// batches. One cleanup path: whatever fails after open closes what was opened.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAddon, type BatchCallback, type NativeAddon, type NativeSensor } from '../native/addon.ts';
+import { tracepointOf, type EventName } from './event-types.ts';
+import { KernelFilters, planFilters, type FilterSpec } from './filters.ts';
+import { planPrograms, type ProgramPlan } from './plan.ts';
+import { readKernelStats, type KernelStats } from './stats.ts';
+
+export interface KernelSensorOptions {
+  readonly types: readonly EventName[];
+  readonly filters?: FilterSpec;
+  /** Ring buffer bytes: a power of two, at least a page (default 8 MiB). */
+  readonly ringBytes?: number;
+  /** Bytes per batch handed to JS (default 1 MiB). */
+  readonly batchBytes?: number;
+  /** Do not report this process's own activity (default true: its /proc reads would loop). */
+  readonly ignoreSelf?: boolean;
+}
+
+export class KernelSensor {
+  readonly filters: KernelFilters;
+  /** Epoch ns minus boot ns at open: event timestamps are CLOCK_BOOTTIME. */
+  readonly clockOffsetNs: number;
+  private closed = false;
+
+  private constructor(
+    readonly addon: NativeAddon,
+    readonly native: NativeSensor,
+    readonly plan: ProgramPlan,
+    readonly notes: readonly string[],
+    private readonly batchBytes: number | undefined,
+  ) {
+    this.filters = new KernelFilters(native);
+    this.clockOffsetNs = addon.clockOffsetNs();
+  }
+
+  static open(opts: KernelSensorOptions): KernelSensor {
+    const addon = loadAddon();
+    const plan = planPrograms(opts.types, () => true);
+    let tracefs: string | undefined;
+    if (plan.programs.some((p) => tracepointOf(p))) tracefs = addon.ensureTracefs().path;
+    const actual = tracefs
+      ? planPrograms(opts.types, (tp) => existsSync(join(tracefs as string, 'events', tp)))
+      : plan;
+    const native = new addon.Sensor({
+      selfTgid: opts.ignoreSelf === false ? 0 : process.pid,
+      ...(opts.ringBytes ? { ringBytes: opts.ringBytes } : {}),
+    });
+    try {
+      native.load(actual.programs);
+      const filterPlan = planFilters(opts.filters ?? {}, opts.types);
+      const sensor = new KernelSensor(addon, native, actual, filterPlan.notes, opts.batchBytes);
+      // filters before attach: the first event already meets the ruleset's filters
+      sensor.filters.apply(filterPlan);
+      for (const p of actual.programs) native.attach(p);
+      return sensor;
+    } catch (e) {
+      native.close();
+      throw e;
+    }
+  }
+
+  /** Replace the filters (a new ruleset); see KernelFilters.apply for the ordering. */
+  setFilters(spec: FilterSpec): readonly string[] {
+    const plan = planFilters(spec, this.plan.types);
+    this.filters.apply(plan);
+    return plan.notes;
+  }
+
+  start(onBatch: BatchCallback): void {
+    this.native.start(onBatch, this.batchBytes ? { batchBytes: this.batchBytes } : {});
+  }
+
+  /** Delivers what the ring buffer holds now, synchronously (tests, shutdown). */
+  drain(): number {
+    return this.native.drain();
+  }
+
+  stats(): KernelStats {
+    return readKernelStats(this.native, this.plan.types);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.close();
+  }
+}

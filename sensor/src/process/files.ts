@@ -1,0 +1,79 @@
+// Wire file_info -> SECL FileInfo: names for filesystems and owners, and the lexical
+// normalisation of paths the kernel joined from a base directory and a syscall string.
+import { posix } from 'node:path';
+import { emptyFile, type FileInfo } from '@vigil/operator/secl';
+import { FILE_F_HAS_INODE, FILE_F_PATH_LEXICAL, type FileInfo as WireFileInfo } from '../wire/wire.generated.ts';
+import type { UserNames } from './users.ts';
+
+/** super_block s_magic -> the name Datadog (and /proc/mounts) use. */
+export const FS_MAGIC: ReadonlyMap<number, string> = new Map([
+  [0xef53, 'ext4'],
+  [0x01021994, 'tmpfs'],
+  [0x794c7630, 'overlay'],
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x58465342, 'xfs'],
+  [0x9123683e, 'btrfs'],
+  [0x63677270, 'cgroup2'],
+  [0x27e0eb, 'cgroup'],
+  [0x6969, 'nfs'],
+  [0x73717368, 'squashfs'],
+  [0x65735546, 'fuse'],
+  [0x4d44, 'vfat'],
+  [0xcafe4a11, 'bpf'],
+  [0x1cd1, 'devpts'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x858458f6, 'ramfs'],
+  [0x958458f6, 'hugetlbfs'],
+  [0x19800202, 'mqueue'],
+  [0x6e736673, 'nsfs'],
+  [0x50495045, 'pipefs'],
+  [0x534f434b, 'sockfs'],
+  [0x09041934, 'anon_inode'],
+  [0x2fc12fc1, 'zfs'],
+  [0x00c36400, 'ceph'],
+  [0x9660, 'iso9660'],
+  [0x5346544e, 'ntfs'],
+]);
+
+/** "/a/./b/../c/" -> "/a/c"; keeps "/" and relative inputs as normalize leaves them. */
+export function normalizePath(p: string): string {
+  if (p === '') return p;
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+export function basename(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+
+
+export function toFileInfo(w: WireFileInfo, users: UserNames): FileInfo {
+  const path = w.flags & FILE_F_PATH_LEXICAL && (w.path.includes('/.') || w.path.includes('//')) ? normalizePath(w.path) : w.path;
+  const f = emptyFile();
+  f.path = path;
+  f.name = basename(path);
+  if (w.flags & FILE_F_HAS_INODE) {
+    f.inode = w.ino;
+    f.mount_id = w.mountId;
+    f.mode = w.mode;
+    f.uid = w.uid;
+    f.gid = w.gid;
+    f.user = users.userName(w.uid);
+    f.group = users.groupName(w.gid);
+    f.change_time = w.ctimeNs;
+    f.modification_time = w.mtimeNs;
+    f.filesystem = FS_MAGIC.get(w.fsMagic) ?? '';
+  }
+  return f;
+}
+
+/** A script's own path: execve's filename, made absolute against the cwd. */
+export function scriptPath(filename: string, cwd: string): string {
+  return normalizePath(filename.startsWith('/') ? filename : `${cwd}/${filename}`);
+}
+
