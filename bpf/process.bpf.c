@@ -108,10 +108,11 @@ int BPF_PROG(tp_fork, struct task_struct *parent, struct task_struct *child)
 	struct filter_state fs;
 	struct ev_scratch *ev;
 
-	/* threads share the process: only new thread groups are processes */
+	/* threads share the process: only new thread groups are processes. The child is
+	 * reported even when the sensor forked it: it is not the sensor. */
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
-	if (is_self() || !filter_enter(EVENT_FORK, &fs))
+	if (!filter_enter(EVENT_FORK, &fs))
 		return 0;
 	ev = scratch();
 	if (!ev)

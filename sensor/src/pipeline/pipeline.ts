@@ -8,6 +8,8 @@ import type { Enricher, EnrichStats } from './enrich.ts';
 import type { SensorEvent } from './events.ts';
 
 export type Consumer = (events: readonly SensorEvent[]) => void;
+/** Sees the decoded records of each batch before enrichment (tests, debugging). */
+export type DecodedTap = (records: readonly DecodedEvent[]) => void;
 
 export interface PipelineStats {
   batches: number;
@@ -28,6 +30,7 @@ export class Pipeline {
     private readonly enricher: Enricher,
     private readonly cache: ProcessCache,
     private readonly consumers: readonly Consumer[],
+    private readonly tap?: DecodedTap,
   ) {}
 
   /** The addon's batch callback: buf is only valid during the call. */
@@ -38,6 +41,7 @@ export class Pipeline {
     decoded.length = 0;
     enriched.length = 0;
     this.decoder.batch(buf, bytes, decoded);
+    this.tap?.(decoded);
     for (const d of decoded) {
       const e = this.enricher.enrich(d);
       if (e) enriched.push(e);

@@ -1,0 +1,119 @@
+// Shared by the kernel tests and benchmarks: why to skip, the vigil-ops syscall driver
+// (compiled on demand), and a sensor with its pipeline collecting every event.
+import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EventName } from '../../sensor/src/kernel/event-types.ts';
+import type { FilterSpec } from '../../sensor/src/kernel/filters.ts';
+import { KernelSensor } from '../../sensor/src/kernel/kernel-sensor.ts';
+import { addonBuilt, ADDON_PATH } from '../../sensor/src/native/addon.ts';
+import { Enricher } from '../../sensor/src/pipeline/enrich.ts';
+import type { SensorEvent } from '../../sensor/src/pipeline/events.ts';
+import { Pipeline } from '../../sensor/src/pipeline/pipeline.ts';
+import { ProcessCache } from '../../sensor/src/process/cache.ts';
+import { containerLookup } from '../../sensor/src/process/containers.ts';
+import { UserNames } from '../../sensor/src/process/users.ts';
+import type { DecodedEvent } from '../../sensor/src/wire/decode.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Why kernel tests cannot run here, or undefined when they can. */
+export function skipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'kernel tests need root (they load BPF programs)';
+  if (!addonBuilt()) return `the sensor addon is not built (${ADDON_PATH}): run make build`;
+  return undefined;
+}
+
+/** The vigil-ops helper, compiled into test/bpf/build when missing or older than its source. */
+export function opsBinary(): string {
+  const src = join(here, 'fixtures', 'vigil-ops.c');
+  const out = join(here, 'build', 'vigil-ops');
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    mkdirSync(dirname(out), { recursive: true });
+    execFileSync('cc', ['-O2', '-Wall', '-o', out, src]);
+  }
+  return out;
+}
+
+export interface OpsResult {
+  readonly pid: number;
+  readonly status: number | null;
+  /** One entry per step: { op, ret, errno }. */
+  readonly steps: ReadonlyArray<{ op: string; ret: number; errno: string }>;
+}
+
+/** Runs vigil-ops with ops like ['chdir', '/tmp', ':', 'open', 'x', 'rdonly', '0']. */
+export function runOps(ops: string[], opts: SpawnSyncOptions = {}): OpsResult {
+  const r = spawnSync(opsBinary(), ops, { encoding: 'utf8', ...opts });
+  if (r.error) throw r.error;
+  const steps = String(r.stdout)
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const m = /^(\S+) ret=(-?\d+) errno=(\S+)$/.exec(line);
+      return m ? { op: m[1] as string, ret: Number(m[2]), errno: m[3] as string } : { op: line, ret: NaN, errno: '' };
+    });
+  return { pid: r.pid ?? 0, status: r.status, steps };
+}
+
+export interface TestSensor {
+  readonly kernel: KernelSensor;
+  readonly cache: ProcessCache;
+  readonly pipeline: Pipeline;
+  /** Every enriched event, in arrival order. */
+  readonly events: SensorEvent[];
+  /** Every decoded record (before enrichment), for wire-level assertions. */
+  readonly records: DecodedEvent[];
+  /** Delivers what the kernel has produced so far. */
+  drain(): void;
+  /** Events of one process. */
+  of(pid: number): SensorEvent[];
+  clear(): void;
+  close(): void;
+}
+
+export interface TestSensorOptions {
+  readonly types: readonly EventName[];
+  readonly filters?: FilterSpec;
+  readonly ringBytes?: number;
+  /** Keep decoded records too (default true). */
+  readonly keepRecords?: boolean;
+}
+
+export function openTestSensor(opts: TestSensorOptions): TestSensor {
+  const kernel = KernelSensor.open({
+    types: opts.types,
+    ...(opts.filters ? { filters: opts.filters } : {}),
+    ...(opts.ringBytes ? { ringBytes: opts.ringBytes } : {}),
+  });
+  const users = new UserNames();
+  const cache = new ProcessCache({ clockOffsetNs: kernel.clockOffsetNs, users, containers: containerLookup() });
+  cache.seed();
+  const events: SensorEvent[] = [];
+  const records: DecodedEvent[] = [];
+  const keep = opts.keepRecords !== false;
+  const pipeline = new Pipeline(
+    new Enricher(cache, users, kernel.clockOffsetNs),
+    cache,
+    [(evs) => events.push(...evs)],
+    keep ? (recs) => records.push(...recs) : undefined,
+  );
+  kernel.start(pipeline.onBatch);
+  return {
+    kernel,
+    cache,
+    pipeline,
+    events,
+    records,
+    drain: () => {
+      kernel.drain();
+    },
+    of: (pid) => events.filter((e) => e.process.pid === pid),
+    clear: () => {
+      events.length = 0;
+      records.length = 0;
+    },
+    close: () => kernel.close(),
+  };
+}
