@@ -401,18 +401,15 @@ class Checker {
 }
 
 export function intOp(op: '&' | '|' | '^' | '+' | '-', a: number, b: number): number {
-  switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    default: {
-      // 64-bit masks do not fit JS's 32-bit bitwise operators: split in high and low words.
-      const hi = (x: number): number => Math.floor(x / 2 ** 32);
-      const lo = (x: number): number => x >>> 0;
-      const f = op === '&' ? (x: number, y: number) => x & y : op === '|' ? (x: number, y: number) => x | y : (x: number, y: number) => x ^ y;
-      if (a >= 0 && b >= 0 && a <= 0x7fffffff && b <= 0x7fffffff) return f(a, b);
-      return (f(hi(a), hi(b)) | 0) * 2 ** 32 + (f(lo(a), lo(b)) >>> 0);
-    }
-  }
+  if (op === '+') return a + b;
+  if (op === '-') return a - b;
+  if (a >= 0 && b >= 0 && a <= 0x7fffffff && b <= 0x7fffffff) return op === '&' ? a & b : op === '|' ? a | b : a ^ b;
+  // 64-bit masks do not fit JS's 32-bit bitwise operators: high and low words apart.
+  const ah = Math.floor(a / 2 ** 32), bh = Math.floor(b / 2 ** 32);
+  const al = a >>> 0, bl = b >>> 0;
+  const hi = op === '&' ? ah & bh : op === '|' ? ah | bh : ah ^ bh;
+  const lo = op === '&' ? al & bl : op === '|' ? al | bl : al ^ bl;
+  return (hi | 0) * 2 ** 32 + (lo >>> 0);
 }
 
 function describe(n: TNode): string {

@@ -151,7 +151,7 @@ export class Compiler {
     const a = A.fn;
     const negate = n.op === '!=' || n.op === '!~';
     const finish = (test: (x: unknown, c: EvalCtx) => boolean, weight: number): Compiled<BoolFn> => {
-      const any: BoolFn = A.array ? (c) => (a(c) as unknown[]).some((x) => test(x, c)) : (c) => test(a(c), c);
+      const any: BoolFn = A.array ? (c) => someOf(a(c) as unknown[], test, c) : (c) => test(a(c), c);
       return { fn: negate ? (c) => !any(c) : any, weight: A.weight + weight };
     };
     if (n.b.k === 'cidr') {
@@ -222,7 +222,12 @@ export class Compiler {
       } else if (matchers.length === 0) {
         test = ci ? (x) => exact.has((x as string).toLowerCase()) : (x) => exact.has(x);
       } else {
-        test = (x, c) => exact.has(ci ? (x as string).toLowerCase() : x) || matchers.some((m) => (m as (s: string, c: EvalCtx) => boolean)(x as string, c));
+        const ms = matchers as ((s: string, c: EvalCtx) => boolean)[];
+        test = (x, c) => {
+          if (exact.has(ci ? (x as string).toLowerCase() : x)) return true;
+          for (const m of ms) if (m(x as string, c)) return true;
+          return false;
+        };
       }
     } else if (rhs.k === 'cidr') {
       const cidr = parseCidr(rhs.value) as Cidr;
@@ -237,10 +242,10 @@ export class Compiler {
     }
     let any: BoolFn;
     if (n.op === 'allin') {
-      any = A.array ? (c) => (a(c) as unknown[]).every((x) => test(x, c)) : (c) => test(a(c), c);
+      any = A.array ? (c) => !someOf(a(c) as unknown[], test, c, true) : (c) => test(a(c), c);
       return { fn: any, weight: A.weight + weight };
     }
-    any = A.array ? (c) => (a(c) as unknown[]).some((x) => test(x, c)) : (c) => test(a(c), c);
+    any = A.array ? (c) => someOf(a(c) as unknown[], test, c) : (c) => test(a(c), c);
     if (n.op === 'not in') return { fn: (c) => !any(c), weight: A.weight + weight };
     return { fn: any, weight: A.weight + weight };
   }
@@ -268,6 +273,12 @@ export class Compiler {
       return loop(0);
     };
   }
+}
+
+/** Some element passes `test` (or, with `failing`, some element fails it); no closure per call. */
+function someOf(xs: readonly unknown[], test: (x: unknown, c: EvalCtx) => boolean, c: EvalCtx, failing = false): boolean {
+  for (const x of xs) if (test(x, c) !== failing) return true;
+  return false;
 }
 
 function sameIp(x: string, y: string): boolean {

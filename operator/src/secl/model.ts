@@ -255,8 +255,17 @@ function addProcess(prefix: string, eventType: SeclEventType | '*', of: (ev: Sec
   };
   for (const s of PROCESS_SPECS) {
     const get = s.array
-      ? (ev: SeclEvent) => iterator.list(ev).flatMap((p) => s.get(p) as unknown[])
-      : (ev: SeclEvent) => iterator.list(ev).map((p) => s.get(p));
+      ? (ev: SeclEvent) => {
+        const out: unknown[] = [];
+        for (const p of iterator.list(ev)) for (const v of s.get(p) as unknown[]) out.push(v);
+        return out;
+      }
+      : (ev: SeclEvent) => {
+        const list = iterator.list(ev);
+        const out = new Array<unknown>(list.length);
+        for (let i = 0; i < list.length; i++) out[i] = s.get(list[i] as ProcessContext);
+        return out;
+      };
     add(`${prefix}.ancestors.${s.suffix}`, eventType, { ...s, array: true, get, weight: 20 + (s.weight ?? 1) },
       { iterator, element: (p) => s.get(p), elementArray: s.array ?? false });
   }
