@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EventsArgsSchema, runEvents } from './cli/events.ts';
+import { RunArgsSchema, runSensor } from './cli/run.ts';
 import { logger } from './log.ts';
 
 const USAGE = `usage: vigil-sensor <command> [options]
@@ -9,6 +10,10 @@ const USAGE = `usage: vigil-sensor <command> [options]
 commands:
   events [--family process,file] [--type open,exec,...] [--env] [--count N]
          print this host's raw activity as JSON lines (root)
+  run [--rules PATH ...] [--standalone]
+         detect (and protect) on this host: detections as JSON lines on stdout.
+         Without --rules: Vigil's default rules. With NODE_NAME and VIGIL_NAMESPACE
+         set (the DaemonSet), rules come from the cluster and detections become Signals.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -17,6 +22,17 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
+  }
+  if (command === 'run') {
+    const { values } = parseArgs({ args: rest, options: { rules: { type: 'string', multiple: true }, standalone: { type: 'boolean' } }, strict: true });
+    const parsed = RunArgsSchema.safeParse(values);
+    if (!parsed.success) {
+      process.stderr.write(`vigil-sensor run: ${z.prettifyError(parsed.error)}\n`);
+      return 2;
+    }
+    const ac = new AbortController();
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => ac.abort());
+    return runSensor(parsed.data, { stdout: process.stdout, log, signal: ac.signal, env: process.env });
   }
   if (command !== 'events') {
     process.stderr.write(`vigil-sensor: unknown command "${command}"\n${USAGE}`);

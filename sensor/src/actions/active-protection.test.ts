@@ -32,7 +32,7 @@ test('plan: enforce beats monitor, scope and rule ids decide', () => {
 });
 
 test('enforce kills the process with the policy signal; monitor only reports', async () => {
-  const p = new ActiveProtector({ selfPid: process.pid, nodeLabels: node });
+  const p = new ActiveProtector({ selfPid: process.pid });
   const victim = sleeper();
   const dead = exited(victim);
   const out = p.act([policy('kill', true)], 'crypto_miner_exec', eventOf(victim), inShop);
@@ -50,7 +50,7 @@ test('enforce kills the process with the policy signal; monitor only reports', a
 });
 
 test('never kill init, the sensor itself, or the node machinery on the host', () => {
-  const p = new ActiveProtector({ selfPid: process.pid, nodeLabels: node });
+  const p = new ActiveProtector({ selfPid: process.pid });
   const pol = [policy('kill', true)];
   const ev = (pid: number, name: string, container = ''): SeclEvent => {
     const e = eventOf({ pid } as ChildProcess, container, `/usr/bin/${name}`);
@@ -65,7 +65,7 @@ test('never kill init, the sensor itself, or the node machinery on the host', ()
 
 test('the disarmer trips on the 6th container within the period and says so', async () => {
   let now = 1_000_000;
-  const p = new ActiveProtector({ selfPid: process.pid, nodeLabels: node, now: () => now });
+  const p = new ActiveProtector({ selfPid: process.pid, now: () => now });
   const pol = [policy('kill', true, { disarmer: { maxContainers: 5, maxExecutables: 0, periodMs: 60_000 } })];
   const outcomes: string[] = [];
   const children: ChildProcess[] = [];

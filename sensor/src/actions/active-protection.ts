@@ -45,7 +45,6 @@ export const NEVER_KILL_EXECUTABLES: ReadonlySet<string> = new Set([
 export interface ProtectorOptions {
   /** The sensor's own pid (never killed, nor its ancestors' chain up to it). */
   readonly selfPid: number;
-  readonly nodeLabels: Readonly<Record<string, string>>;
   readonly cgroupMount?: string;
   readonly now?: () => number;
 }

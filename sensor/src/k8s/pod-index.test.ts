@@ -24,7 +24,7 @@ test('lookup by container id, then by pod uid', () => {
   idx.upsert(pod('u1', 'web-1', [['web', cid(1)], ['sidecar', cid(2)]]));
   const m = idx.lookup(cid(2));
   assert.equal(m?.pod.name, 'web-1');
-  assert.deepEqual(m?.container, { name: 'sidecar', image: 'registry.example/sidecar:1', id: cid(2) });
+  assert.deepEqual(m?.container, { name: 'sidecar', image: 'registry.example/sidecar:1', runtime: 'containerd', id: cid(2) });
   assert.equal(m?.pod.labels.app, 'web');
   assert.equal(m?.pod.serviceAccount, 'web');
   assert.equal(idx.lookup(cid(9), 'u1')?.pod.name, 'web-1');

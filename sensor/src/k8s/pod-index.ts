@@ -8,6 +8,8 @@ import * as k8s from '@kubernetes/client-node';
 export interface PodContainer {
   readonly name: string;
   readonly image: string;
+  /** From the containerID scheme: "containerd", "cri-o", "docker", ... */
+  readonly runtime: string;
 }
 
 export interface PodInfo {
@@ -42,7 +44,9 @@ export function podInfoOf(pod: k8s.V1Pod): PodInfo | undefined {
     ...(pod.status?.ephemeralContainerStatuses ?? []),
   ];
   for (const s of statuses) {
-    if (s.containerID) containers.set(stripRuntimeScheme(s.containerID), { name: s.name, image: s.image });
+    if (!s.containerID) continue;
+    const scheme = s.containerID.indexOf('://');
+    containers.set(stripRuntimeScheme(s.containerID), { name: s.name, image: s.image, runtime: scheme > 0 ? s.containerID.slice(0, scheme) : '' });
   }
   return {
     namespace: md.namespace, name: md.name, uid: md.uid, labels: { ...(md.labels ?? {}) },
