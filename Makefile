@@ -27,7 +27,7 @@ GENERATORS := operator/scripts/gen-crds.ts operator/scripts/gen-proto.ts operato
               sensor/scripts/gen-wire.ts operator/scripts/gen-rules-table.ts
 
 UNIT_TESTS = $(shell find operator sensor -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
-BPF_TESTS = $(shell find test/bpf -name '*.test.ts' 2>/dev/null | sort)
+BPF_TESTS = $(shell find test/bpf test/rules -name '*.test.ts' 2>/dev/null | sort)
 E2E_TESTS = $(shell find test/e2e -name '*.test.ts' 2>/dev/null | sort)
 
 .PHONY: help deps deps-apt deps-npm deps-cluster generate check-generated build typecheck bpf addon \
