@@ -105,6 +105,7 @@ export class Dispatcher {
   private readonly log: Logger;
   private readonly secrets: SecretSource;
   private term?: Term;
+  private readonly totals = { sent: 0, failed: 0, throttled: 0 };
   private readonly m: {
     messages: Counter; dropped: Counter; latency: Gauge; queueDepth: Gauge;
   };
@@ -169,6 +170,11 @@ export class Dispatcher {
 
   stop(): void {
     this.setLeading(false);
+  }
+
+  /** Messages this process sent, failed and held back, over all terms. */
+  stats(): { sent: number; failed: number; throttled: number } {
+    return { ...this.totals };
   }
 
   // ---- rules ----------------------------------------------------------------------
@@ -319,6 +325,7 @@ export class Dispatcher {
             const at = new Date().toISOString();
             for (const ch of r.channels) {
               held.push({ channel: ch.id, rule: r.name, at, result: 'throttled' });
+              this.totals.throttled++;
               this.m.messages.inc({ rule: r.name, channel: ch.kind, kind: 'signal', result: 'throttled' });
             }
             continue;
@@ -386,6 +393,7 @@ export class Dispatcher {
         this.m.messages.inc({ rule: r.name, channel: ch.kind, kind, result: o.ok ? 'sent' : 'failed' });
         const tally = this.tally(r.name);
         if (o.ok) {
+          this.totals.sent++;
           tally.sent++;
           tally.lastSent = at.toISOString();
           if (notice.kind !== 'digest') {
@@ -394,6 +402,7 @@ export class Dispatcher {
             log.info({ kind, attempts: o.attempts, receipt: o.receipt, latencyMs: Math.round(latency * 1000) }, 'notification sent');
           } else log.info({ kind, attempts: o.attempts, receipt: o.receipt }, 'notification sent');
         } else {
+          this.totals.failed++;
           tally.failed++;
           tally.lastError = `${recordAs}: ${o.error.message}`;
           log.warn({ kind, attempts: o.attempts, code: o.error.code, err: o.error.message }, 'notification failed');
