@@ -26,7 +26,7 @@ function exec(name: string): SeclEvent {
 
 function publish(ns: string, rs: IRuleSet, maxPayload?: number): string {
   const cms = rulesetConfigMaps(encodeRuleSet(rs), ns, maxPayload);
-  for (const cm of [...cms.shards, cms.main]) kubectl(kubeconfig, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', ...cm }));
+  for (const cm of [...cms.shards, cms.main]) kubectl(kubeconfig, ['apply', '-f', '-'], JSON.stringify(cm));
   return cms.hash;
 }
 
