@@ -13,10 +13,14 @@ export interface TypeCounters {
 }
 
 
+type Strip<K> = K extends `DROP_${infer N}` ? Lowercase<N> : never;
+/** ringbuf_full, path_truncated, ...: enum drop_cause of events.h without its prefix. */
+export type DropName = Strip<Exclude<keyof typeof DropCause, 'DROP_CAUSE_MAX'>>;
+
 export interface KernelStats {
   readonly types: Partial<Record<EventName, TypeCounters>>;
-  /** Lost or degraded events by cause (ringbuf_full, path_truncated, ...). */
-  readonly drops: Record<string, number>;
+  /** Lost or degraded events by cause. */
+  readonly drops: Record<DropName, number>;
 }
 
 const STATS = LAYOUT.type_stats;
@@ -34,8 +38,8 @@ function sumU64(buf: Buffer, slot: number, offset: number): number {
   return total;
 }
 
-export function dropCauseName(key: string): string {
-  return key.replace(/^DROP_/, '').toLowerCase();
+export function dropCauseName(key: string): DropName {
+  return key.replace(/^DROP_/, '').toLowerCase() as DropName;
 }
 
 export function readKernelStats(sensor: NativeSensor, types: readonly EventName[] = EVENT_NAMES): KernelStats {
@@ -51,7 +55,7 @@ export function readKernelStats(sensor: NativeSensor, types: readonly EventName[
       lost: sumU64(buf, SLOT, STATS.fields.lost),
     };
   }
-  const drops: Record<string, number> = {};
+  const drops = {} as Record<DropName, number>;
   for (const [key, index] of Object.entries(DropCause)) {
     if (key === 'DROP_CAUSE_MAX') continue;
     const buf = sensor.mapLookup('drops', u32(index));
@@ -73,7 +77,7 @@ export function diffStats(a: KernelStats, b: KernelStats): KernelStats {
       lost: tb.lost - (ta?.lost ?? 0),
     };
   }
-  const drops: Record<string, number> = {};
-  for (const [k, v] of Object.entries(b.drops)) drops[k] = v - (a.drops[k] ?? 0);
+  const drops = { ...b.drops };
+  for (const k of Object.keys(drops) as DropName[]) drops[k] -= a.drops[k] ?? 0;
   return { types, drops };
 }

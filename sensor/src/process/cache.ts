@@ -18,13 +18,13 @@ import {
 } from '../wire/wire.generated.ts';
 import { NO_CONTAINERS, type ContainerLookup } from './containers.ts';
 import { basename, scriptPath, toFileInfo } from './files.ts';
-import { ProcReader, type ProcSnapshot } from './procfs.ts';
+import { ProcReader, type ProcSnapshot, type ProcSource } from './procfs.ts';
 import { UserNames } from './users.ts';
 
 export interface ProcessCacheOptions {
   /** Epoch ns minus boot ns: converts event and /proc times to epoch ns. */
   readonly clockOffsetNs: number;
-  readonly proc?: ProcReader;
+  readonly proc?: ProcSource;
   readonly users?: UserNames;
   readonly containers?: ContainerLookup;
   /** How long an exited process stays resolvable (default 5 s). */
@@ -56,7 +56,7 @@ export class ProcessCache {
   private readonly entries = new Map<number, Entry>();
   private readonly exited: Array<{ pid: number; entry: Entry }> = [];
   private exitedHead = 0;
-  private readonly proc: ProcReader;
+  private readonly proc: ProcSource;
   private readonly users: UserNames;
   private readonly containers: ContainerLookup;
   private readonly now: () => number;

@@ -70,7 +70,13 @@ export function parseCgroupV2(text: string): string {
 
 const PF_KTHREAD = 0x00200000;
 
-export class ProcReader {
+/** Where the cache learns about processes: /proc, or a fake in tests. */
+export interface ProcSource {
+  pids(): number[];
+  read(pid: number): ProcSnapshot | undefined;
+}
+
+export class ProcReader implements ProcSource {
   constructor(readonly root = '/proc') {}
 
   pids(): number[] {

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  APPROVE_EXE,
+  APPROVE_FLAGS,
+  APPROVE_NAME,
+  APPROVE_PREFIX,
+  EventType,
+  FILTER_APPROVE,
+  FILTER_DROP,
+  FILTER_PASS,
+  USE_DISCARDERS,
+  readTypeFilter,
+} from '../wire/wire.generated.ts';
+import type { NativeSensor } from '../native/addon.ts';
+import { fromSeclPlan, KernelFilters, nameKey, planFilters, prefixKey } from './filters.ts';
+
+const modeOf = (plan: ReturnType<typeof planFilters>, type: number) => {
+  const m = plan.modes.find((x) => x.type === type);
+  assert.ok(m);
+  return readTypeFilter(m.value, 0, 0);
+};
+
+describe('planFilters', () => {
+  it('drops types not enabled, passes enabled types without a spec, encodes approvers', () => {
+    const plan = planFilters(
+      { open: { mode: 'approve', basenames: ['shadow'], prefixes: ['/etc/'], exeNames: ['curl'], flagsMask: 0o100, useDiscarders: true } },
+      ['open', 'exec'],
+    );
+    assert.deepEqual(modeOf(plan, EventType.EVENT_OPEN), {
+      mode: FILTER_APPROVE,
+      approvers: APPROVE_NAME | APPROVE_PREFIX | APPROVE_EXE | APPROVE_FLAGS | USE_DISCARDERS,
+      flagsMask: 0o100,
+    });
+    assert.equal(modeOf(plan, EventType.EVENT_EXEC).mode, FILTER_PASS);
+    assert.equal(modeOf(plan, EventType.EVENT_UNLINK).mode, FILTER_DROP);
+    assert.equal(plan.names.length, 2);
+    assert.equal(plan.prefixes.length, 1);
+    assert.deepEqual(plan.notes, []);
+  });
+
+  it('widens rather than narrows: a name too long for a key makes the type pass everything', () => {
+    const plan = planFilters({ open: { mode: 'approve', basenames: ['x'.repeat(80)] } }, ['open']);
+    assert.equal(modeOf(plan, EventType.EVENT_OPEN).mode, FILTER_PASS);
+    assert.equal(plan.names.length, 0);
+    assert.equal(plan.notes.length, 1);
+  });
+
+  it('shortens long prefixes (a shorter prefix matches more)', () => {
+    const { key, truncated } = prefixKey(EventType.EVENT_OPEN, `/${'a'.repeat(200)}`);
+    assert.equal(truncated, true);
+    assert.equal(key.readUInt32LE(0), 32 + 120 * 8);
+    assert.equal(key.readUInt32LE(4), EventType.EVENT_OPEN);
+    const nk = nameKey(EventType.EVENT_OPEN, 0, 'shadow');
+    assert.ok(nk);
+    assert.equal(nk.toString('utf8', 8, 14), 'shadow');
+    assert.equal(nk[14], 0);
+  });
+});
+
+describe('KernelFilters', () => {
+  it('adds new approvers before switching modes and removes stale ones after', () => {
+    const calls: string[] = [];
+    const fake = {
+      mapUpdate: (map: string) => calls.push(`update ${map}`),
+      mapDelete: (map: string) => (calls.push(`delete ${map}`), true),
+    } as unknown as NativeSensor;
+    const f = new KernelFilters(fake);
+    f.apply(planFilters({ open: { mode: 'approve', basenames: ['a'] } }, ['open']));
+    calls.length = 0;
+    f.apply(planFilters({ open: { mode: 'approve', basenames: ['b'] } }, ['open']));
+    assert.equal(calls[0], 'update approve_names');
+    assert.ok(calls.slice(1, -1).every((c) => c === 'update filters'));
+    assert.equal(calls[calls.length - 1], 'delete approve_names');
+  });
+});
+
+describe('fromSeclPlan', () => {
+  it('turns the rule engine plan into types and filters; process events always flow', () => {
+    const none = { basenames: [], pathPrefixes: [], executables: [], openFlags: 0 };
+    const { types, spec } = fromSeclPlan({
+      open: { ...none, mode: 'approvers', basenames: ['shadow'], openFlags: 0o100 },
+      chmod: { ...none, mode: 'all' },
+      unlink: { ...none, mode: 'none' },
+    });
+    assert.deepEqual(types.sort(), ['chmod', 'exec', 'exit', 'fork', 'open', 'truncate']);
+    assert.deepEqual(spec.open, { mode: 'approve', basenames: ['shadow'], prefixes: [], exeNames: [], flagsMask: 0o100 });
+    assert.deepEqual(spec.truncate, spec.open);
+    assert.deepEqual(spec.chmod, { mode: 'pass' });
+    assert.equal(spec.fork, undefined);
+  });
+});
