@@ -172,7 +172,7 @@ test('operator: from kubectl apply to the ruleset ConfigMap and honest status', 
     assert.deepEqual(op.forbidden().map((l) => l.msg), []);
     const metrics = (await op.get('/metrics')).text;
     assert.match(metrics, /vigil_operator_ruleset_writes_total\{result="ok"\} [1-9]/);
-    assert.match(metrics, /vigil_operator_leader 1/);
+    assert.match(metrics, /^vigil_operator_leader 1$/m);
     assert.match(metrics, /process_resident_memory_bytes \d+/);
     assert.equal((await op.get('/healthz')).status, 200);
     assert.ok(op.alive);

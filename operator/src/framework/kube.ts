@@ -142,6 +142,8 @@ export class KubeClient {
     res.socket.setTimeout(opts.idleMs, () => res.destroy(new KubeApiError('timeout', 0, `watch ${path}: idle for ${opts.idleMs} ms`)));
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     await new Promise<void>((resolve, reject) => {
+      // readline re-emits input errors on the interface: unhandled, they would kill the process.
+      lines.on('error', (err) => reject(new KubeApiError('network', 0, `watch ${path}: ${err.message}`)));
       res.on('error', (err) => reject(err instanceof KubeApiError ? err : new KubeApiError('network', 0, `watch ${path}: ${err.message}`)));
       res.on('aborted', () => reject(new KubeApiError('network', 0, `watch ${path}: connection aborted`)));
       lines.on('line', (line) => {
