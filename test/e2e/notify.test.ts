@@ -200,9 +200,19 @@ test('a matching Signal reaches the webhook, Slack, PagerDuty and SMTP receivers
   assert.deepEqual(records(getSignal(ns, 'quiet-1'), rule), {});
   assert.equal(webhook.requests.length, counts.webhook + 1);
 
+  // The detection repeats (the sensor bumps count): PagerDuty's one incident is updated
+  // (same dedup key); chat, mail and webhook are not sent again.
+  kubectl(kubeconfig, ['patch', 'signal', 'shell-1', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { count: 7 } })]);
+  const [update] = (await pagerduty.waitFor(counts.pagerduty + 2)).slice(counts.pagerduty + 1);
+  const updateEvent = PagerDutyEventSchema.parse(update?.json);
+  assert.ok(updateEvent.event_action === 'trigger' && updateEvent.dedup_key === pdEvent.dedup_key);
+  assert.equal((updateEvent.payload.custom_details as { count?: number }).count, 7);
+  await settle();
+  assert.deepEqual([webhook.requests.length, slack.requests.length, smtp.mails.length], [counts.webhook + 1, counts.slack + 1, counts.mail + 1]);
+
   // Resolving it resolves the PagerDuty incident (same dedup key) and tells the webhook; chat and mail stay quiet.
   kubectl(kubeconfig, ['patch', 'signal', 'shell-1', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { state: 'resolved' } })]);
-  const [resolve] = (await pagerduty.waitFor(counts.pagerduty + 2)).slice(counts.pagerduty + 1);
+  const [resolve] = (await pagerduty.waitFor(counts.pagerduty + 3)).slice(counts.pagerduty + 2);
   const resolveEvent = PagerDutyEventSchema.parse(resolve?.json);
   assert.equal(resolveEvent.event_action, 'resolve');
   assert.equal(resolveEvent.dedup_key, pdEvent.dedup_key);
@@ -310,6 +320,40 @@ test('throttling: 100 signals of one rule produce at most max messages plus one 
       return list.items.length === 100 && list.items.every((s) => records(s, rule).webhook === 'sent');
     });
     await waitFor('rule status counts 6 sent', 10_000, () => getRule(rule).status?.sent === max + 1);
+  } finally {
+    await sink.close();
+  }
+});
+
+test('editing, disabling and deleting a rule take effect at once', async () => {
+  const ns = namespace('notify-edit');
+  const sink = await startHttpReceiver();
+  try {
+    const rule = await createRule('edit', { match: { minSeverity: 'info', namespaces: [ns] }, template: 'first: {{signal.name}}', channels: [{ webhook: { url: sink.url } }] });
+    createSignals([{ name: 'edit-1', namespace: ns }]);
+    assert.equal(WebhookPayloadSchema.parse((await sink.waitFor(1))[0]?.json).text, 'first: edit-1');
+
+    const patch = (spec: object) => kubectl(kubeconfig, ['patch', 'notificationrule', rule, '--type=merge', '-p', JSON.stringify({ spec })]);
+    patch({ template: 'second: {{signal.name}} on {{signal.node}}' });
+    await waitFor('edited template in use', 10_000, async () => {
+      for (const r of replicas) await r.ctrl.dispatcher.idle();
+      return getRule(rule).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    });
+    await settle(500);
+    createSignals([{ name: 'edit-2', namespace: ns }]);
+    assert.equal(WebhookPayloadSchema.parse((await sink.waitFor(2))[1]?.json).text, 'second: edit-2 on worker-1');
+
+    patch({ enabled: false });
+    await waitFor('rule disabled', 10_000, () => getRule(rule).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False') ?? false);
+    createSignals([{ name: 'edit-3', namespace: ns }]);
+    await settle(2_000);
+    assert.equal(sink.requests.length, 2, 'a disabled rule sends nothing');
+
+    kubectl(kubeconfig, ['delete', 'notificationrule', rule]);
+    await settle(500);
+    createSignals([{ name: 'edit-4', namespace: ns }]);
+    await settle(2_000);
+    assert.equal(sink.requests.length, 2, 'a deleted rule sends nothing');
   } finally {
     await sink.close();
   }

@@ -84,17 +84,28 @@ interface RuleTally {
   lastError?: string;
 }
 
+interface Memory {
+  /** Rules whose first message for this Signal was decided in this term. */
+  readonly decided: Set<string>;
+  /** Messages finished in this term: the cache may not show their record yet. */
+  readonly finished: Set<string>;
+  /** Counts PagerDuty last heard of, per `<rule>|<channel>`. */
+  readonly counts: Map<string, number>;
+}
+
 /** One leadership term: what it decided and what it is sending. */
 interface Term {
   readonly work: KeyedQueue;
   readonly deliveries: DeliveryQueue;
-  /** `<signal>|<rule>` pairs whose first message was decided in this term. */
-  readonly decided: Set<string>;
-  /** Counts PagerDuty last heard of, per `<signal>|<rule>|<channel>`. */
-  readonly counts: Map<string, number>;
-  /** Keys of messages finished in this term: the cache may not show their record yet. */
-  readonly finished: Set<string>;
+  /** Per Signal (and per digest): what this term decided and sent. */
+  readonly memory: Map<string, Memory>;
   readonly resync: NodeJS.Timeout;
+}
+
+function memoryOf(t: Term, key: string): Memory {
+  let m = t.memory.get(key);
+  if (!m) t.memory.set(key, (m = { decided: new Set(), finished: new Set(), counts: new Map() }));
+  return m;
 }
 
 export class Dispatcher {
@@ -147,7 +158,7 @@ export class Dispatcher {
     });
     const resync = setInterval(() => this.requeueAll(), this.o.resyncMs ?? 60_000);
     resync.unref();
-    this.term = { work, deliveries: new DeliveryQueue(this.o.queue), decided: new Set(), counts: new Map(), finished: new Set(), resync };
+    this.term = { work, deliveries: new DeliveryQueue(this.o.queue), memory: new Map(), resync };
     for (const r of this.rules.values()) {
       if (r.spec?.throttle) r.throttle = this.newThrottle(r.name, r.spec.throttle);
       this.writeRuleStatus(r.name);
@@ -284,8 +295,7 @@ export class Dispatcher {
     if (c.type === 'DELETED') {
       const uid = c.object.metadata?.uid;
       if (uid && this.term) {
-        for (const k of [...this.term.counts.keys()]) if (k.startsWith(`${uid}|`)) this.term.counts.delete(k);
-        for (const k of [...this.term.finished]) if (k.startsWith(`${uid}|`)) this.term.finished.delete(k);
+        this.term.memory.delete(uid);
       }
       return;
     }
@@ -309,15 +319,14 @@ export class Dispatcher {
       return;
     }
     const s = parsed.data;
-    const sk = signalKey(s);
+    const mem = memoryOf(t, signalKey(s));
     const entries = s.status?.notifications ?? [];
     const held: Entry[] = [];
     for (const r of this.rules.values()) {
       if (!r.spec || r.error || !r.spec.enabled || !matches(r.spec.match, s)) continue;
       const mine = entries.filter((e) => e.rule === r.name);
-      const pair = `${sk}|${r.name}`;
-      if (!t.decided.has(pair)) {
-        t.decided.add(pair);
+      if (!mem.decided.has(r.name)) {
+        mem.decided.add(r.name);
         if (mine.length === 0) {
           if (!this.fresh(s, r)) continue;
           const decision = r.throttle ? r.throttle.offer(`${s.spec.rule.id}|${workloadKey(s)}`, s) : 'send';
@@ -348,10 +357,10 @@ export class Dispatcher {
             this.send(r, ch, { kind: 'resolve', signal: s }, `${ch.id}/resolve`);
           }
         } else if (ch.kind === 'pagerduty') {
-          const ck = `${pair}|${ch.id}`;
+          const ck = `${r.name}|${ch.id}`;
           const count = s.status?.count ?? 1;
-          const before = t.counts.get(ck);
-          t.counts.set(ck, count);
+          const before = mem.counts.get(ck);
+          mem.counts.set(ck, count);
           if (before !== undefined && count > before) this.send(r, ch, { kind: 'signal', signal: s }, `${ch.id}/update`, false, undefined, `#${count}`);
         }
       }
@@ -374,7 +383,8 @@ export class Dispatcher {
     const kind = recordAs.endsWith('/update') ? 'update' : notice.kind;
     const log = this.log.child({ rule: r.name, channel: recordAs, ...(notice.kind === 'digest' ? { digest: subject } : { signal: `${notice.signal.metadata.namespace}/${notice.signal.metadata.name}` }) });
     const key = `${subject}|${r.name}|${recordAs}${keySuffix}`;
-    if (t.finished.has(key)) return;
+    const mem = memoryOf(t, subject);
+    if (mem.finished.has(key)) return;
     const result = t.deliveries.enqueue({
       key,
       run: async () => {
@@ -408,7 +418,7 @@ export class Dispatcher {
           log.warn({ kind, attempts: o.attempts, code: o.error.code, err: o.error.message }, 'notification failed');
         }
         this.writeRuleStatus(r.name);
-        t.finished.add(key);
+        mem.finished.add(key);
         if (record && notice.kind !== 'digest') {
           await this.record(`${notice.signal.metadata.namespace}/${notice.signal.metadata.name}`, [{
             channel: recordAs, rule: r.name, at: at.toISOString(), result: o.ok ? 'sent' : 'failed',
@@ -421,7 +431,7 @@ export class Dispatcher {
     if (result === 'full') {
       this.m.dropped.inc({ reason: 'queue-full' });
       // Not recorded: the next resync decides again.
-      if (notice.kind === 'signal') t.decided.delete(`${signalKey(notice.signal)}|${r.name}`);
+      if (notice.kind === 'signal') mem.decided.delete(r.name);
       log.warn('notification queue full; will try again at the next resync');
     }
   }
