@@ -23,16 +23,16 @@ test('operator: 1,000 rules at once, and sharded rulesets', { timeout: 900_000 }
   const kc = cp.kubeconfigPath;
   const ns = 'vigil-system';
   const admin = KubeClient.load(kc);
-  let op: OperatorProcess | undefined;
+  const procs: OperatorProcess[] = [];
   t.after(async () => {
-    await op?.stop();
+    await Promise.all(procs.map((p) => p.stop()));
     admin.close();
     await cp.stop();
   });
   kubectl(kc, ['create', 'namespace', ns]);
   helm(kc, ['install', 'vigil', CHART, '-n', ns, '--set', 'defaultRules.enabled=false']);
-  op = await OperatorProcess.start({ kubeconfig: serviceAccountKubeconfig(kc, ns, 'vigil-operator'), namespace: ns, identity: 'scale' });
-  const o = op;
+  const o = await OperatorProcess.start({ kubeconfig: serviceAccountKubeconfig(kc, ns, 'vigil-operator'), namespace: ns, identity: 'scale' });
+  procs.push(o);
   await waitFor('empty ruleset published', 30_000, async () => (await readPublished(admin, ns)) !== undefined);
   let peakRss = o.rssBytes();
   const sampler = setInterval(() => { if (o.alive) peakRss = Math.max(peakRss, o.rssBytes()); }, 100);
