@@ -343,8 +343,18 @@ test('editing, disabling and deleting a rule take effect at once', async () => {
     createSignals([{ name: 'edit-2', namespace: ns }]);
     assert.equal(WebhookPayloadSchema.parse((await sink.waitFor(2))[1]?.json).text, 'second: edit-2 on worker-1');
 
-    patch({ enabled: false });
-    await waitFor('rule disabled', 10_000, () => getRule(rule).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False') ?? false);
+    // A template naming an unknown variable: the rule is not Ready, and says why.
+    patch({ template: 'oops: {{signal.nope}}' });
+    await waitFor('invalid template reported', 10_000, () => getRule(rule).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False') ?? false);
+    const cond = (getRule(rule).status?.conditions ?? []).find((c) => c.type === 'Ready') as { reason?: string; message?: string };
+    assert.equal(cond.reason, 'Invalid');
+    assert.equal(cond.message, 'template: unknown variable {{signal.nope}}');
+    createSignals([{ name: 'edit-bad', namespace: ns }]);
+    await settle(1_500);
+    assert.equal(sink.requests.length, 2, 'an invalid rule sends nothing');
+
+    patch({ template: 'second: {{signal.name}} on {{signal.node}}', enabled: false });
+    await waitFor('rule disabled', 10_000, () => getRule(rule).status?.conditions?.some((c) => c.type === 'Ready' && (c as { reason?: string }).reason === 'Disabled') ?? false);
     createSignals([{ name: 'edit-3', namespace: ns }]);
     await settle(2_000);
     assert.equal(sink.requests.length, 2, 'a disabled rule sends nothing');

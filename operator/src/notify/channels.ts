@@ -47,6 +47,15 @@ export function channelWants(kind: ChannelKind, notice: Notice['kind']): boolean
 const RESERVED_HEADER = /^(host|content-length|content-type|transfer-encoding|connection|x-vigil-.*)$/i;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** What is wrong with a channel's spec beyond its schema (checked when the rule loads). */
+export function channelProblem(ch: ChannelRef): string | undefined {
+  for (const [k, v] of Object.entries(ch.spec.webhook?.headers ?? {})) {
+    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k)) return `${ch.id}: header ${JSON.stringify(k)} may not be set`;
+    if (/[\r\n]/.test(v)) return `${ch.id}: header ${JSON.stringify(k)} has a line break`;
+  }
+  return undefined;
+}
+
 export async function deliver(ch: ChannelRef, notice: Notice, ctx: MessageContext, opts: DeliverOptions): Promise<string> {
   switch (ch.kind) {
     case 'webhook': {
@@ -54,10 +63,9 @@ export async function deliver(ch: ChannelRef, notice: Notice, ctx: MessageContex
       const payload = webhookPayload(notice, ch.id, ctx);
       const body = JSON.stringify(payload);
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(spec.headers ?? {})) {
-        if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k) || /[\r\n]/.test(v)) throw new DeliveryError('invalid_config', `webhook: header ${JSON.stringify(k)} not allowed`);
-        headers[k] = v;
-      }
+      const problem = channelProblem(ch);
+      if (problem) throw new DeliveryError('invalid_config', problem);
+      Object.assign(headers, spec.headers ?? {});
       const ts = String(Math.floor(ctx.now.getTime() / 1000));
       Object.assign(headers, { 'x-vigil-event': payload.event, 'x-vigil-delivery': payload.id, 'x-vigil-timestamp': ts });
       if (spec.secretRef) {

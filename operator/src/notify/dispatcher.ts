@@ -25,13 +25,13 @@ import { mergeConditions, type ConditionInput, type ConditionValue, type StatusW
 import type { KubeClient, KubeObject, ResourceRef } from '../framework/kube.ts';
 import type { Change, Informer } from '../framework/watch.ts';
 import type { Counter, Gauge, Registry } from '../framework/metrics.ts';
-import { channelRefs, channelWants, deliver, type ChannelRef, type SecretSource } from './channels.ts';
+import { channelProblem, channelRefs, channelWants, deliver, type ChannelRef, type SecretSource } from './channels.ts';
 import { DeliveryError } from './errors.ts';
 import { matches, workloadKey } from './match.ts';
 import { signalKey, type Notice } from './messages.ts';
 import { DeliveryQueue, type DeliveryQueueOptions, type JobOutcome } from './queue.ts';
 import { KubeSecrets } from './secrets.ts';
-import { templateFor, TemplateError, type TemplateChannel } from './template.ts';
+import { templateFor, TemplateError } from './template.ts';
 import { Throttle } from './throttle.ts';
 
 export const SIGNALS: ResourceRef = { group: GROUP, version: VERSION, plural: 'signals', kind: 'Signal', namespaced: true };
@@ -226,11 +226,15 @@ export class Dispatcher {
     }
     const spec = parsed.data.spec;
     const channels = channelRefs(spec.channels);
+    let error = channels.map(channelProblem).find((p) => p !== undefined);
     try {
-      for (const ch of channels) templateFor(ch.kind as TemplateChannel, spec.template);
+      for (const ch of channels) templateFor(ch.kind, spec.template);
     } catch (err) {
+      error ??= err instanceof TemplateError ? err.message : String(err);
+    }
+    if (error) {
       prev?.throttle?.clear();
-      return { name, generation, created, spec, channels, error: err instanceof TemplateError ? err.message : String(err) };
+      return { name, generation, created, spec, channels, error };
     }
     // An unchanged throttle keeps its windows across edits; a changed or removed one restarts.
     let throttle: Throttle<Signal> | undefined;
@@ -261,7 +265,7 @@ export class Dispatcher {
       const enabled = rule.spec?.enabled ?? false;
       // Valid, observedGeneration and the CHANNEL column belong to the VigilOperator (from
       // the spec); this writer owns the delivery side: Ready, counts, last error.
-      const ready: ConditionInput = rule.error ? { type: 'Ready', status: 'False', reason: 'InvalidTemplate', message: rule.error }
+      const ready: ConditionInput = rule.error ? { type: 'Ready', status: 'False', reason: 'Invalid', message: rule.error }
         : !enabled ? { type: 'Ready', status: 'False', reason: 'Disabled', message: 'spec.enabled is false' }
           : { type: 'Ready', status: 'True', reason: 'Delivering', message: '' };
       await this.o.statusWriter.write(NOTIFICATION_RULES, current, (obj) => {

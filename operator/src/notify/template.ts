@@ -1,6 +1,6 @@
 // Template variables: what `{{signal.x}}` means, the default template of each channel,
 // and the check that a NotificationRule's template only names variables that exist.
-import type { Signal } from '../api/index.ts';
+import type { ChannelKind, Signal } from '../api/index.ts';
 import { parseTemplate, type ParsedTemplate } from './markdown.ts';
 import { render, type Dialect } from './render.ts';
 
@@ -93,7 +93,7 @@ export function valueOf(path: string, s: Signal, ctx: TemplateContext): string {
   return '';
 }
 
-export type TemplateChannel = 'slack' | 'email' | 'webhook' | 'pagerduty';
+export type TemplateChannel = ChannelKind;
 
 // Defaults: what an on-call person needs first (what, where, what was done), then how to
 // look closer. Mail has room for the process tree; chat stays short.
