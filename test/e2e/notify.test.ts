@@ -1,15 +1,19 @@
 // Notifications end to end, against the real apiserver and real local receivers: a webhook
 // receiver, a Slack-compatible and a PagerDuty-compatible one (HTTP on loopback) and a real
-// SMTP server (STARTTLS with a self-signed certificate, AUTH). Two NotificationControllers
-// campaign for one Lease: only the leader sends, and when it goes away the other takes
-// over without resending anything (what was sent is in Signal status, not in memory).
+// SMTP server (STARTTLS with a self-signed certificate, AUTH). The chart is installed and the
+// NotificationControllers run with its operator ServiceAccount's token, so its RBAC is the
+// one exercised. Two of them campaign for one Lease: only the leader sends, and when it goes
+// away the other takes over without resending anything (what was sent is in Signal status).
+//
+// A private control plane: NotificationRules are cluster-scoped, and an operator that other
+// test files run on the shared one would otherwise send our rules' messages too.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { kubectl, useCluster, waitFor } from '../cluster/index.ts';
+import { ControlPlane, helm, kubectl, waitFor } from '../cluster/index.ts';
+import { CHART, serviceAccountKubeconfig } from './operator-harness.ts';
 import { KubeClient } from '../../operator/src/framework/kube.ts';
 import { LeaderElector } from '../../operator/src/framework/leader.ts';
 import { Registry } from '../../operator/src/framework/metrics.ts';
@@ -20,26 +24,32 @@ import {
 } from '../../operator/src/notify/testing.ts';
 import type { NotificationRuleSpec, Signal } from '../../operator/src/api/index.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-// Registered before useCluster's own hook so the replicas stop while the apiserver still answers.
+const cp = await ControlPlane.start();
 after(async () => {
   for (const r of [...replicas]) await stopReplica(r);
-  if (rules.length) kubectl(kubeconfig, ['delete', 'notificationrules', '--ignore-not-found', '--wait=false', ...rules]);
   await Promise.all([webhook?.close(), slack?.close(), pagerduty?.close(), smtp?.close()]);
+  await cp.stop();
 });
-const { kubeconfig, namespace } = await useCluster();
-for (const kind of ['signals', 'notificationrules']) {
-  kubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', join(root, 'crds', `vigil.dev_${kind}.yaml`)]);
-  kubectl(kubeconfig, ['wait', '--for=condition=Established', '--timeout=30s', `crd/${kind}.vigil.dev`]);
+const kubeconfig = cp.kubeconfigPath;
+const release = 'vigil-system';
+kubectl(kubeconfig, ['create', 'namespace', release]);
+helm(kubeconfig, ['install', 'vigil', CHART, '-n', release, '--set', 'sensor.enabled=false', '--set', 'defaultRules.enabled=false']);
+for (const kind of ['signals', 'notificationrules']) kubectl(kubeconfig, ['wait', '--for=condition=Established', '--timeout=30s', `crd/${kind}.vigil.dev`]);
+const operatorKubeconfig = serviceAccountKubeconfig(kubeconfig, release, 'vigil-operator');
+
+function namespace(prefix: string): string {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  kubectl(kubeconfig, ['create', 'namespace', name]);
+  return name;
 }
 
-const release = namespace('notify-release');
 const suffix = randomBytes(3).toString('hex');
-const rules: string[] = [];
 const tls = selfSignedCert();
 const SMTP_USER = 'vigil';
 const SMTP_PASS = `pw-${randomBytes(6).toString('hex')}`;
 const HMAC_KEY = `hmac-${randomBytes(8).toString('hex')}`;
+/** Every log line of every replica: checked for refused API calls and leaked secrets. */
+const logLines: string[] = [];
 
 let webhook: HttpReceiver;
 let slack: HttpReceiver;
@@ -55,8 +65,15 @@ interface Replica {
 const replicas: Replica[] = [];
 
 async function startReplica(name: string): Promise<Replica> {
-  const client = KubeClient.load(kubeconfig);
-  const logger = pino({ level: process.env.VIGIL_LOG_LEVEL ?? 'warn', base: { replica: name } }, pino.destination(2));
+  const client = KubeClient.load(operatorKubeconfig);
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logLines.push(chunk.toString('utf8'));
+      if (process.env.VIGIL_E2E_VERBOSE) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const logger = pino({ level: 'info', base: { replica: name } }, sink);
   const ctrl = new NotificationController({
     client, logger, registry: new Registry(), namespace: release, ca: tls.cert,
     queue: { baseDelayMs: 300, maxDelayMs: 2_000 },
@@ -113,7 +130,6 @@ const allChannels = (): NotificationRuleSpec['channels'] => [
 /** Creates a NotificationRule and waits until the leader has loaded it. */
 async function createRule(base: string, spec: Partial<NotificationRuleSpec> & Pick<NotificationRuleSpec, 'channels'>): Promise<string> {
   const name = `${base}-${suffix}`;
-  rules.push(name);
   kubectl(kubeconfig, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'vigil.dev/v1alpha1', kind: 'NotificationRule', metadata: { name }, spec: { enabled: true, ...spec } }));
   await waitFor(`NotificationRule ${name} Ready`, 20_000, () => {
     const st = getRule(name).status;
@@ -400,3 +416,11 @@ test('only the leader sends; when it stops, the standby takes over and resends n
   assert.equal(webhook.requests.length, before.webhook + 1);
 });
 
+
+test('with the chart RBAC no API call was refused, and no secret value reached a log line', () => {
+  assert.ok(logLines.length > 0);
+  const all = logLines.join('');
+  assert.doesNotMatch(all, /\b403\b|forbidden/i);
+  for (const secretValue of [HMAC_KEY, SMTP_PASS, slack.url, 'R0UTINGKEY0000000000000000000000']) assert.ok(!all.includes(secretValue), 'a secret in the logs');
+  assert.match(all, /"msg":"notification sent"/);
+});
