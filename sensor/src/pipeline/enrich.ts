@@ -50,8 +50,10 @@ export class Enricher {
     return ev;
   }
 
-  private file(w: WireFileInfo): FileInfo {
-    return toFileInfo(w, this.users);
+  private file(w: WireFileInfo): FileInfo;
+  private file<X extends object>(w: WireFileInfo, destination: X): FileInfo & { destination: X };
+  private file<X extends object>(w: WireFileInfo, destination?: X): FileInfo {
+    return destination ? toFileInfo(w, this.users, { destination }) : toFileInfo(w, this.users);
   }
 
   private event(type: SeclEvent['type'], hdr: EventHeader, process: ProcessContext): SeclEvent {
@@ -75,11 +77,11 @@ export class Enricher {
     const r = d.rec;
     switch (d.type) {
       case 'open':
-        ev.open = { retval: d.rec.ret, flags: d.rec.flags, file: { ...this.file(d.rec.file), destination: { mode: d.rec.mode } } };
+        ev.open = { retval: d.rec.ret, flags: d.rec.flags, file: this.file(d.rec.file, { mode: d.rec.mode }) };
         return ev;
       case 'truncate':
         // as Datadog does: truncate is an open for writing that truncates
-        ev.open = { retval: d.rec.ret, flags: O_WRONLY | O_TRUNC, file: { ...this.file(d.rec.file), destination: { mode: 0 } } };
+        ev.open = { retval: d.rec.ret, flags: O_WRONLY | O_TRUNC, file: this.file(d.rec.file, { mode: 0 }) };
         return ev;
       case 'unlink':
         ev.unlink = { retval: d.rec.ret, flags: d.rec.flags, file: this.file(d.rec.file) };
@@ -89,20 +91,20 @@ export class Enricher {
         return ev;
       case 'rename':
       case 'link':
-        ev[d.type] = { retval: d.rec.ret, file: { ...this.file(d.rec.file), destination: this.file(d.rec.destination) } };
+        ev[d.type] = { retval: d.rec.ret, file: this.file(d.rec.file, this.file(d.rec.destination)) };
         return ev;
       case 'chmod':
-        ev.chmod = { retval: d.rec.ret, file: { ...this.file(d.rec.file), destination: { mode: d.rec.mode } } };
+        ev.chmod = { retval: d.rec.ret, file: this.file(d.rec.file, { mode: d.rec.mode }) };
         return ev;
       case 'chown': {
         const { uid, gid } = d.rec;
         const user = uid >= 0 ? this.users.userName(uid) : '';
         const group = gid >= 0 ? this.users.groupName(gid) : '';
-        ev.chown = { retval: d.rec.ret, file: { ...this.file(d.rec.file), destination: { uid, gid, user, group } } };
+        ev.chown = { retval: d.rec.ret, file: this.file(d.rec.file, { uid, gid, user, group }) };
         return ev;
       }
       case 'mkdir':
-        ev.mkdir = { retval: d.rec.ret, file: { ...this.file(d.rec.file), destination: { mode: d.rec.mode } } };
+        ev.mkdir = { retval: d.rec.ret, file: this.file(d.rec.file, { mode: d.rec.mode }) };
         return ev;
       case 'utimes':
         ev.utimes = { retval: d.rec.ret, file: this.file(d.rec.file) };
@@ -111,7 +113,7 @@ export class Enricher {
       case 'removexattr': {
         const dot = d.rec.name.indexOf('.');
         const namespace = dot < 0 ? '' : d.rec.name.slice(0, dot);
-        ev[d.type] = { retval: d.rec.ret, file: { ...this.file(d.rec.file), destination: { name: d.rec.name, namespace } } };
+        ev[d.type] = { retval: d.rec.ret, file: this.file(d.rec.file, { name: d.rec.name, namespace }) };
         return ev;
       }
       case 'symlink': {

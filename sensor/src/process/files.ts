@@ -1,7 +1,7 @@
 // Wire file_info -> SECL FileInfo: names for filesystems and owners, and the lexical
 // normalisation of paths the kernel joined from a base directory and a syscall string.
 import { posix } from 'node:path';
-import { emptyFile, type FileInfo } from '@vigil/operator/secl';
+import type { FileInfo } from '@vigil/operator/secl';
 import { FILE_F_HAS_INODE, FILE_F_PATH_LEXICAL, type FileInfo as WireFileInfo } from '../wire/wire.generated.ts';
 import type { UserNames } from './users.ts';
 
@@ -52,24 +52,27 @@ export function basename(p: string): string {
 
 
 
-export function toFileInfo(w: WireFileInfo, users: UserNames): FileInfo {
+/** SECL FileInfo from the wire, plus extra (destination) properties in the same object. */
+export function toFileInfo<X extends object = object>(w: WireFileInfo, users: UserNames, extra?: X): FileInfo & X {
   const path = w.flags & FILE_F_PATH_LEXICAL && (w.path.includes('/.') || w.path.includes('//')) ? normalizePath(w.path) : w.path;
-  const f = emptyFile();
-  f.path = path;
-  f.name = basename(path);
-  if (w.flags & FILE_F_HAS_INODE) {
-    f.inode = w.ino;
-    f.mount_id = w.mountId;
-    f.mode = w.mode;
-    f.uid = w.uid;
-    f.gid = w.gid;
-    f.user = users.userName(w.uid);
-    f.group = users.groupName(w.gid);
-    f.change_time = w.ctimeNs;
-    f.modification_time = w.mtimeNs;
-    f.filesystem = FS_MAGIC.get(w.fsMagic) ?? '';
-  }
-  return f;
+  const known = (w.flags & FILE_F_HAS_INODE) !== 0;
+  // one literal, one shape: this runs for every file event
+  const f: FileInfo = {
+    path,
+    name: basename(path),
+    inode: known ? w.ino : 0,
+    mount_id: known ? w.mountId : 0,
+    mode: known ? w.mode : 0,
+    uid: known ? w.uid : 0,
+    gid: known ? w.gid : 0,
+    user: known ? users.userName(w.uid) : '',
+    group: known ? users.groupName(w.gid) : '',
+    change_time: known ? w.ctimeNs : 0,
+    modification_time: known ? w.mtimeNs : 0,
+    filesystem: known ? (FS_MAGIC.get(w.fsMagic) ?? '') : '',
+    in_upper_layer: false,
+  };
+  return extra ? Object.assign(f, extra) : (f as FileInfo & X);
 }
 
 /** A script's own path: execve's filename, made absolute against the cwd. */

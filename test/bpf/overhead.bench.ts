@@ -1,0 +1,131 @@
+// What the sensor costs the workloads it watches (root; run by `make bench`). Printed, never
+// asserted. Two loops in vigil-ops (open+close of a file; fork+exec of /bin/true), each
+// timed in four modes measured side by side, interleaved round by round:
+//   none       no program attached
+//   floor      every program attached, every type set to DROP: the cost of the hooks
+//   realistic  the filters of Datadog's default policy (the shared corpus), compiled by
+//              the rule engine: approvers on open/rename/link/chown/utimes
+//   all-pass   every event of every type sent, decoded and enriched
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileRuleset, loadPolicyFile } from '@vigil/operator/secl';
+import { EVENT_NAMES, type EventName } from '../../sensor/src/kernel/event-types.ts';
+import { fromSeclPlan, type FilterSpec } from '../../sensor/src/kernel/filters.ts';
+import { diffStats } from '../../sensor/src/kernel/stats.ts';
+import { openTestSensor, opsBinary, skipReason } from './helpers.ts';
+
+const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 5);
+const OPENS = 200_000;
+const FORKS = 200;
+const MODES = ['none', 'floor', 'realistic', 'all-pass'] as const;
+type Mode = (typeof MODES)[number];
+
+const repo = resolve(fileURLToPath(import.meta.url), '../../..');
+const POLICY = resolve(repo, '../shared/corpus/datadog-default.policy');
+
+function realisticSpec(): { spec: FilterSpec; source: string } {
+  if (!existsSync(POLICY)) {
+    // without the corpus: a small FIM ruleset of the same shape
+    return {
+      source: 'built-in (corpus not found)',
+      spec: {
+        open: { mode: 'approve', basenames: ['shadow', 'gshadow', 'sudoers', 'authorized_keys', 'ld.so.preload', 'crontab'], prefixes: ['/etc/sudoers.d/', '/etc/cron.d/', '/root/.ssh/'], flagsMask: 0o100 },
+      },
+    };
+  }
+  const { types, spec } = fromSeclPlan(compileRuleset(loadPolicyFile(POLICY)).filterPlan());
+  for (const t of EVENT_NAMES) if (!types.includes(t)) spec[t] = { mode: 'drop' };
+  return { spec, source: POLICY };
+}
+
+function run(args: string[]): Promise<number> {
+  return new Promise((ok, fail) => {
+    const child = spawn(opsBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', fail);
+    child.once('exit', () => {
+      const m = /ns=(\d+)/.exec(out);
+      if (m) ok(Number(m[1]));
+      else fail(new Error(`vigil-ops printed ${out}`));
+    });
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+async function main(): Promise<void> {
+  const skip = skipReason();
+  if (skip) {
+    console.log(`skipped: ${skip}`);
+    return;
+  }
+  // an application's data file: outside the prefixes Datadog's policy approves (/tmp/ is one)
+  const dir = '/var/cache/vigil-bench';
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'file');
+  writeFileSync(file, 'x');
+  const types: EventName[] = [...EVENT_NAMES];
+  const s = openTestSensor({ types, keepRecords: false });
+  const programs = s.kernel.plan.programs;
+  const realistic = realisticSpec();
+  const floor: FilterSpec = Object.fromEntries(types.map((t) => [t, { mode: 'drop' }]));
+  const setMode = (m: Mode): void => {
+    if (m === 'none') {
+      for (const p of programs) s.kernel.native.detach(p);
+      return;
+    }
+    for (const p of programs) s.kernel.native.attach(p);
+    s.kernel.setFilters(m === 'floor' ? floor : m === 'realistic' ? realistic.spec : {});
+  };
+  const results: Record<string, Record<Mode, number[]>> = { openclose: { none: [], floor: [], realistic: [], 'all-pass': [] }, forkexec: { none: [], floor: [], realistic: [], 'all-pass': [] } };
+  const kernel: Record<Mode, { sent: number; filtered: number; lost: number }> = {
+    none: { sent: 0, filtered: 0, lost: 0 },
+    floor: { sent: 0, filtered: 0, lost: 0 },
+    realistic: { sent: 0, filtered: 0, lost: 0 },
+    'all-pass': { sent: 0, filtered: 0, lost: 0 },
+  };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // rotate the order so that no mode always runs first (cache warmth, frequency)
+      const order = MODES.map((_, i) => MODES[(i + round) % MODES.length] as Mode);
+      for (const m of order) {
+        setMode(m);
+        const before = s.kernel.stats();
+        results.openclose?.[m].push((await run(['openclose', file, String(OPENS)])) / OPENS);
+        results.forkexec?.[m].push((await run(['forkexec', String(FORKS), '/bin/true'])) / FORKS);
+        s.drain();
+        const d = diffStats(before, s.kernel.stats());
+        for (const t of Object.values(d.types)) {
+          kernel[m].sent += t.sent;
+          kernel[m].filtered += t.filtered;
+          kernel[m].lost += t.lost;
+        }
+      }
+    }
+  } finally {
+    s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const oc = results.openclose as Record<Mode, number[]>;
+  const fe = results.forkexec as Record<Mode, number[]>;
+  console.log(`sensor overhead, median of ${ROUNDS} interleaved rounds (realistic filters: ${realistic.source})`);
+  console.log(`${'mode'.padEnd(10)} ${'open+close'.padStart(12)} ${'ratio'.padStart(7)} ${'fork+exec'.padStart(12)} ${'ratio'.padStart(7)}   kernel: sent / filtered / lost`);
+  for (const m of MODES) {
+    const o = median(oc[m]);
+    const f = median(fe[m]);
+    const k = kernel[m];
+    console.log(
+      `${m.padEnd(10)} ${`${o.toFixed(0)} ns`.padStart(12)} ${(o / median(oc.none)).toFixed(3).padStart(7)} ${`${(f / 1000).toFixed(0)} us`.padStart(12)} ${(f / median(fe.none)).toFixed(3).padStart(7)}   ${k.sent} / ${k.filtered} / ${k.lost}`,
+    );
+  }
+  console.log(`targets: realistic <= 1.15 on open+close, <= 1.05 on fork+exec; pipeline: ${JSON.stringify(s.pipeline.stats().decode)}`);
+}
+
+await main();
