@@ -389,15 +389,32 @@ test('only the leader sends; when it stops, the standby takes over and resends n
   assert.equal(primary.ctrl.dispatcher.leading, true);
   assert.equal(standby.ctrl.dispatcher.leading, false);
   assert.equal(standby.ctrl.dispatcher.stats().sent, 0, 'the standby sent nothing while the other led');
+  // Signals held by a throttle window when the leader goes away are digested by the next one.
+  const heldNs = namespace('notify-held');
+  const heldSink = await startHttpReceiver();
+  const heldRule = await createRule('held', { match: { minSeverity: 'info', namespaces: [heldNs] }, throttle: { max: 1, per: '10s' }, channels: [{ webhook: { url: heldSink.url } }] });
+  createSignals(Array.from({ length: 5 }, (_, i) => ({ name: `held-${i}`, namespace: heldNs })));
+  await heldSink.waitFor(1);
+  await waitFor('4 signals held', 10_000, () => {
+    const list = JSON.parse(kubectl(kubeconfig, ['get', 'signals', '-n', heldNs, '-o', 'json'])) as { items: Signal[] };
+    return list.items.filter((s) => records(s, heldRule).webhook === 'throttled').length === 4;
+  });
   const before = { webhook: webhook.requests.length, slack: slack.requests.length, pagerduty: pagerduty.requests.length, mail: smtp.mails.length };
 
   await stopReplica(primary);
+  assert.equal(heldSink.requests.length, 1, 'the window had not closed yet');
   await waitFor('replica-b leads', 20_000, () => standby.ctrl.dispatcher.leading);
   await settle(3_000);
   assert.deepEqual(
     { webhook: webhook.requests.length, slack: slack.requests.length, pagerduty: pagerduty.requests.length, mail: smtp.mails.length }, before,
     'nothing already delivered is sent again',
   );
+  const digest = WebhookPayloadSchema.parse((await heldSink.waitFor(2, 30_000))[1]?.json);
+  assert.equal(digest.event, 'signal.digest');
+  assert.equal(digest.digest?.count, 4);
+  await settle();
+  assert.equal(heldSink.requests.length, 2);
+  await heldSink.close();
 
   // And a fresh replica (a restarted operator) over the same Signals resends nothing either.
   await stopReplica(standby);
