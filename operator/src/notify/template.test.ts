@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { NotificationRuleSchema } from '../api/index.ts';
 import { DEFAULT_TEMPLATES, TemplateError, compileTemplate, renderSignal, shellJoin, templateFor, valueOf } from './template.ts';
 import { makeSignal } from './testing.ts';
 
@@ -39,4 +42,11 @@ test('each channel has its default; a rule template replaces it', () => {
   assert.match(renderSignal(templateFor('email', undefined), 'text', s, ctx), /^shell_in_container \(high\)\n\n- Workload: shop\/web/);
   assert.equal(renderSignal(templateFor('slack', '  '), 'text', s, ctx).split('\n')[0], 'shell_in_container on shop/web-7d9f8b6c4-x2x9z (node worker-1)');
   assert.equal(renderSignal(templateFor('slack', '{{signal.severity}}!'), 'slack', s, ctx), 'high!');
+});
+
+test("the chart's example NotificationRule has a template that compiles", () => {
+  const example = NotificationRuleSchema.parse(parse(readFileSync(new URL('../../../charts/vigil/examples/notification-rule.yaml', import.meta.url), 'utf8')));
+  assert.ok(example.spec.template);
+  const out = renderSignal(compileTemplate(example.spec.template), 'slack', makeSignal(), ctx);
+  assert.equal(out, '*shell_in_container* on `shop/web-7d9f8b6c4-x2x9z` (worker-1)');
 });
