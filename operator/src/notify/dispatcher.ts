@@ -236,12 +236,14 @@ export class Dispatcher {
       prev?.throttle?.clear();
       return { name, generation, created, spec, channels, error };
     }
-    // An unchanged throttle keeps its windows across edits; a changed or removed one restarts.
+    // An unchanged throttle keeps its windows across edits. A changed or removed one sends
+    // what it held now; a disabled rule drops it (the records stay `throttled`).
     let throttle: Throttle<Signal> | undefined;
     const same = prev?.throttle && spec.throttle && prev.throttle.opts.max === spec.throttle.max && prev.throttle.opts.perMs === durationMs(spec.throttle.per);
     if (same && spec.enabled) throttle = prev?.throttle;
     else {
-      prev?.throttle?.clear();
+      if (spec.enabled) prev?.throttle?.flush();
+      else prev?.throttle?.clear();
       if (spec.throttle && spec.enabled && this.term) throttle = this.newThrottle(name, spec.throttle);
     }
     return { name, generation, created, spec, channels, throttle };
@@ -387,22 +389,23 @@ export class Dispatcher {
     const kind = recordAs.endsWith('/update') ? 'update' : notice.kind;
     const log = this.log.child({ rule: r.name, channel: recordAs, ...(notice.kind === 'digest' ? { digest: subject } : { signal: `${notice.signal.metadata.namespace}/${notice.signal.metadata.name}` }) });
     const key = `${subject}|${r.name}|${recordAs}${keySuffix}`;
-    const mem = memoryOf(t, subject);
-    if (mem.finished.has(key)) return;
+    // Digests are not asked for again by a stale cache: only Signal messages need the memory.
+    const mem = notice.kind === 'digest' ? undefined : memoryOf(t, subject);
+    if (mem?.finished.has(key)) return;
     const result = t.deliveries.enqueue({
       key,
       run: async () => {
         // Edits take effect at once: a queued message follows the rule as it is now.
         const now = this.rules.get(r.name);
         const current = now?.channels.find((c) => c.id === ch.id);
-        if (!now?.spec || now.error || !now.spec.enabled || !current) throw new DeliveryError('invalid_config', 'cancelled: the rule or channel changed');
+        if (!now?.spec || now.error || !now.spec.enabled || !current) throw new DeliveryError('cancelled', 'the rule or channel changed');
         return deliver(current, notice, { ruleName: r.name, template: now.spec.template, consoleUrl: this.o.consoleUrl, now: new Date() }, {
           secrets: this.secrets, timeoutMs: this.o.sendTimeoutMs ?? 10_000, ...(this.o.ca ? { ca: this.o.ca } : {}),
         });
       },
       retrying: (err, attempt, delayMs) => log.info({ err: err.message, code: err.code, attempt, delayMs }, 'notification failed; retrying'),
       done: async (o) => {
-        if (!o.ok && o.error.message.startsWith('cancelled:')) return;
+        if (!o.ok && o.error.code === 'cancelled') return;
         const at = new Date();
         this.m.messages.inc({ rule: r.name, channel: ch.kind, kind, result: o.ok ? 'sent' : 'failed' });
         const tally = this.tally(r.name);
@@ -422,7 +425,7 @@ export class Dispatcher {
           log.warn({ kind, attempts: o.attempts, code: o.error.code, err: o.error.message }, 'notification failed');
         }
         this.writeRuleStatus(r.name);
-        mem.finished.add(key);
+        mem?.finished.add(key);
         if (record && notice.kind !== 'digest') {
           await this.record(`${notice.signal.metadata.namespace}/${notice.signal.metadata.name}`, [{
             channel: recordAs, rule: r.name, at: at.toISOString(), result: o.ok ? 'sent' : 'failed',
@@ -435,7 +438,7 @@ export class Dispatcher {
     if (result === 'full') {
       this.m.dropped.inc({ reason: 'queue-full' });
       // Not recorded: the next resync decides again.
-      if (notice.kind === 'signal') mem.decided.delete(r.name);
+      if (notice.kind === 'signal') mem?.decided.delete(r.name);
       log.warn('notification queue full; will try again at the next resync');
     }
   }

@@ -4,6 +4,7 @@
 export const DELIVERY_ERROR_CODES = [
   'http_client_error', 'http_server_error', 'rate_limited', 'timeout', 'network',
   'smtp_rejected', 'smtp_unavailable', 'auth_failed', 'secret_missing', 'invalid_config', 'invalid_message', 'queue_full',
+  'cancelled',
 ] as const;
 export type DeliveryErrorCode = typeof DELIVERY_ERROR_CODES[number];
 

@@ -35,3 +35,15 @@ test('keys are independent; a window without held items sends no digest; clear()
   await new Promise((r) => setTimeout(r, 80));
   assert.deepEqual(digests.sort(), ['b', 'c']);
 });
+
+test('flush() digests every open window at once (the throttle settings changed)', () => {
+  const digests: [string, number][] = [];
+  const t = new Throttle<number>({ max: 1, perMs: 60_000 }, (key, held) => digests.push([key, held.length]));
+  for (let i = 0; i < 4; i++) t.offer('a', i);
+  t.offer('b', 9);
+  t.flush();
+  assert.deepEqual(digests, [['a', 3]]);
+  assert.equal(t.heldCount, 0);
+  assert.equal(t.offer('a', 10), 'send');
+  t.clear();
+});

@@ -62,6 +62,14 @@ export class Throttle<T> {
     if (w.held.length) this.onDigest(key, w.held, new Date(w.from), new Date(w.from + this.opts.perMs));
   }
 
+  /** Ends every window now, digesting what each held (the throttle settings changed). */
+  flush(): void {
+    for (const [key, w] of [...this.windows]) {
+      clearTimeout(w.timer);
+      this.close(key);
+    }
+  }
+
   /** Ends every window without digests (the rule was deleted, disabled or we lost the lease). */
   clear(): void {
     for (const w of this.windows.values()) clearTimeout(w.timer);
