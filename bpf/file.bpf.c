@@ -23,17 +23,19 @@ static __always_inline struct pt_regs *syscall_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
-/* Self check, mode, discarders, scratch and header: the record's fixed part is the caller's. */
+/* Self check, mode, discarders and scratch: the record's fixed part is the caller's. The
+ * header is written by send(), once the event is approved: a filtered event costs no header. */
 static __always_inline struct ev_scratch *begin(__u32 type, struct filter_state *fs)
 {
-	struct ev_scratch *ev;
-
 	if (is_self() || !filter_enter(type, fs))
 		return NULL;
-	ev = scratch();
-	if (ev)
-		fill_header((struct event_header *)ev->data, current_task(), type);
-	return ev;
+	return scratch();
+}
+
+static __always_inline void send(void *ctx, struct ev_scratch *ev, __u32 size, __u32 type)
+{
+	fill_header_current((struct event_header *)ev->data, type);
+	emit(ctx, ev, size, type);
 }
 
 /* fi := the file named by (dirfd, upath), or by the fd dirfd when upath is BY_FD. */
@@ -66,7 +68,7 @@ static __always_inline int finish_one(void *ctx, struct filter_state *fs, struct
 		count_filtered(fs->type);
 		return 0;
 	}
-	emit(ctx, ev, cur, fs->type);
+	send(ctx, ev, cur, fs->type);
 	return 0;
 }
 
@@ -80,7 +82,7 @@ static __always_inline int finish_two(void *ctx, struct filter_state *fs, struct
 		count_filtered(fs->type);
 		return 0;
 	}
-	emit(ctx, ev, cur, fs->type);
+	send(ctx, ev, cur, fs->type);
 	return 0;
 }
 
@@ -111,19 +113,25 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 	if (!ev)
 		return 0;
 	e = (struct file_open_event *)ev->data;
-	fill_header(&e->hdr, current_task(), EVENT_OPEN);
 	e->ret = ret;
 	e->flags = flags;
 	e->mode = mode;
 	clear_file_info(&e->file);
 	if (f) {
-		file_info_from_file(ev, &cur, &e->file, f);
-		if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
-			e->file.flags |= FILE_F_CREATED;
+		struct dentry *dentry = BPF_CORE_READ(f, f_path.dentry);
+		struct vfsmount *vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+
+		/* the path first: a prefix approver needs nothing else to say no */
+		e->file.flags |= write_path(ev, &cur, &e->file.path, dentry, vfsmnt, VIGIL_PATH_MAX);
 		if (!ok) {
 			/* the name was checked above: only the prefix is left */
 			fs.approvers &= ~APPROVE_NAME;
 			ok = approve_built_path(&fs, ev, &e->file);
+		}
+		if (ok) {
+			fill_inode(&e->file, dentry, vfsmnt);
+			if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
+				e->file.flags |= FILE_F_CREATED;
 		}
 	} else {
 		file_info_lexical(ev, &cur, &e->file, dirfd, upath);
@@ -133,7 +141,7 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 		count_filtered(EVENT_OPEN);
 		return 0;
 	}
-	emit(ctx, ev, cur, EVENT_OPEN);
+	send(ctx, ev, cur, EVENT_OPEN);
 	return 0;
 }
 
@@ -419,7 +427,7 @@ static __always_inline int do_symlink(struct trace_event_raw_sys_exit *ctx, cons
 		count_filtered(EVENT_SYMLINK);
 		return 0;
 	}
-	emit(ctx, ev, cur, EVENT_SYMLINK);
+	send(ctx, ev, cur, EVENT_SYMLINK);
 	return 0;
 }
 

@@ -8,6 +8,12 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+static __always_inline void forget_discarder(__u32 tgid)
+{
+	if (bpf_map_lookup_elem(&discarders, &tgid))
+		bpf_map_delete_elem(&discarders, &tgid);
+}
+
 /* Credentials beyond the header's: fs ids, login uid, capabilities (exec-time snapshot). */
 static __always_inline void fill_creds(struct process_exec_event *e, struct task_struct *task)
 {
@@ -39,15 +45,16 @@ int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	__u32 cur = sizeof(*e);
 	bool trunc;
 
-	/* a discarder was about the program this process ran until now */
-	bpf_map_delete_elem(&discarders, &tgid);
+	/* a discarder was about the program this process ran until now (look before
+	 * deleting: a lookup takes no lock, and most processes have no discarder) */
+	forget_discarder(tgid);
 	if (is_self() || !filter_enter(EVENT_EXEC, &fs))
 		return 0;
 	ev = scratch();
 	if (!ev)
 		return 0;
 	e = (struct process_exec_event *)ev->data;
-	fill_header(&e->hdr, task, EVENT_EXEC);
+	fill_header_current(&e->hdr, EVENT_EXEC);
 	e->flags = 0;
 	e->argc = BPF_CORE_READ(bprm, argc);
 	e->envc = BPF_CORE_READ(bprm, envc);
@@ -138,14 +145,14 @@ int BPF_PROG(tp_exit, struct task_struct *task)
 	 * (read rather than the group_dead argument, which older kernels lack) */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	bpf_map_delete_elem(&discarders, &tgid);
+	forget_discarder(tgid);
 	if (is_self() || !filter_enter(EVENT_EXIT, &fs))
 		return 0;
 	ev = scratch();
 	if (!ev)
 		return 0;
 	e = (struct process_exit_event *)ev->data;
-	fill_header(&e->hdr, task, EVENT_EXIT);
+	fill_header_current(&e->hdr, EVENT_EXIT);
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->pad = 0;
 	emit(ctx, ev, sizeof(*e), EVENT_EXIT);

@@ -105,6 +105,7 @@ struct {
 struct walk_state {
 	struct dentry *dentry;
 	struct vfsmount *vfsmnt;
+	struct dentry *mnt_root;  /* vfsmnt->mnt_root, read once per mount */
 	struct dentry *root_dentry;
 	struct vfsmount *root_mnt;
 	__u32 depth;

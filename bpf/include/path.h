@@ -21,11 +21,31 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
+/* d_parent and d_name of a dentry, read together: they are adjacent in struct dentry */
+struct dentry_link {
+	struct dentry *parent;
+	__u32 hash;
+	__u32 len;
+	const unsigned char *name;
+};
+
+static __always_inline void read_link(struct dentry *d, struct dentry_link *l)
+{
+	if (bpf_core_field_offset(struct dentry, d_name) == bpf_core_field_offset(struct dentry, d_parent) + 8) {
+		bpf_probe_read_kernel(l, sizeof(*l), (void *)d + bpf_core_field_offset(struct dentry, d_parent));
+		return;
+	}
+	l->parent = BPF_CORE_READ(d, d_parent);
+	l->len = BPF_CORE_READ(d, d_name.len);
+	l->name = BPF_CORE_READ(d, d_name.name);
+}
+
 static long walk_step(__u32 i, void *arg)
 {
 	struct path_parts *pp = parts();
+	struct dentry_link l = {};
 	struct walk_state *w;
-	struct dentry *d, *mnt_root, *parent;
+	struct dentry *d;
 	struct vfsmount *vfsmnt;
 	__u32 idx;
 
@@ -39,28 +59,29 @@ static long walk_step(__u32 i, void *arg)
 		w->done = 1;
 		return 1;
 	}
-	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	parent = BPF_CORE_READ(d, d_parent);
-	if (d == mnt_root || d == parent) {
+	read_link(d, &l);
+	if (d == w->mnt_root || d == l.parent) {
 		struct mount *mnt = real_mount(vfsmnt);
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
 		/* the top of the mount tree, or a dentry of an internal (pipe, anon) fs */
-		if (d != mnt_root || up == mnt || !up) {
+		if (d != w->mnt_root || up == mnt || !up) {
 			w->done = 1;
 			return 1;
 		}
+		vfsmnt = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->vfsmnt = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
+		w->vfsmnt = vfsmnt;
+		w->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 		return 0;
 	}
 	idx = w->depth;
 	if (idx >= PATH_DEPTH_MAX)
 		return 1; /* too deep: done stays 0, reported as truncated */
-	pp->name[idx & PATH_DEPTH_MASK] = (__u64)BPF_CORE_READ(d, d_name.name);
-	pp->len[idx & PATH_DEPTH_MASK] = BPF_CORE_READ(d, d_name.len);
+	pp->name[idx & PATH_DEPTH_MASK] = (__u64)l.name;
+	pp->len[idx & PATH_DEPTH_MASK] = l.len;
 	w->depth = idx + 1;
-	w->dentry = parent;
+	w->dentry = l.parent;
 	return 0;
 }
 
@@ -123,6 +144,7 @@ static __always_inline __u16 write_path(struct ev_scratch *ev, __u32 *cur, struc
 	}
 	pp->walk.dentry = dentry;
 	pp->walk.vfsmnt = vfsmnt;
+	pp->walk.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 	pp->walk.root_dentry = BPF_CORE_READ(task, fs, root.dentry);
 	pp->walk.root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	pp->walk.depth = 0;
@@ -186,15 +208,16 @@ static __always_inline void clear_file_info(struct file_info *fi)
 	__builtin_memset(fi, 0, sizeof(*fi));
 }
 
-/* The struct file behind fd in the current task, or NULL. */
+/* The struct file behind fd in the current task, or NULL. The task pointer is typed
+ * (BTF): its fields are plain loads, not helper calls; only the fd array index is not. */
 static __always_inline struct file *fd_file(long fd)
 {
-	struct task_struct *task = current_task();
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 
-	if (fd < 0 || fd >= max)
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;

@@ -86,16 +86,51 @@ static __always_inline void task_ns_pid(struct task_struct *task, struct event_h
 	h->pidns = BPF_CORE_READ(up.ns, ns.inum);
 }
 
-static __always_inline void fill_header(struct event_header *h, struct task_struct *task, __u16 type)
+static __always_inline struct task_struct *current_task(void)
 {
-	const struct cred *cred = BPF_CORE_READ(task, cred);
+	return (struct task_struct *)bpf_get_current_task();
+}
 
+static __always_inline void header_start(struct event_header *h, __u16 type)
+{
 	h->type = type;
 	h->size = 0;
 	h->version = VIGIL_WIRE_VERSION;
 	h->flags = 0;
 	h->cpu = bpf_get_smp_processor_id();
 	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->ns_pid = 0;
+	h->pidns = 0;
+}
+
+/* The header of the current task: a typed (BTF) task pointer, so plain loads mostly. */
+static __always_inline void fill_header_current(struct event_header *h, __u16 type)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *cred = task->cred;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	header_start(h, type);
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->ppid = task->real_parent->tgid;
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->euid = cred->euid.val;
+	h->egid = cred->egid.val;
+	h->mntns = task->nsproxy->mnt_ns->ns.inum;
+	task_ns_pid(current_task(), h);
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* The header of any task (the child of a fork): an untyped pointer, read with CO-RE. */
+static __always_inline void fill_header(struct event_header *h, struct task_struct *task, __u16 type)
+{
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+
+	header_start(h, type);
 	h->pid = BPF_CORE_READ(task, tgid);
 	h->tid = BPF_CORE_READ(task, pid);
 	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
@@ -104,17 +139,11 @@ static __always_inline void fill_header(struct event_header *h, struct task_stru
 	h->euid = BPF_CORE_READ(cred, euid.val);
 	h->egid = BPF_CORE_READ(cred, egid.val);
 	h->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-	h->ns_pid = 0;
-	h->pidns = 0;
 	task_ns_pid(task, h);
 	h->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 }
 
-static __always_inline struct task_struct *current_task(void)
-{
-	return (struct task_struct *)bpf_get_current_task();
-}
 
 /*
  * Appending strings: `*cur` is the write offset in the record. A field is appended only
