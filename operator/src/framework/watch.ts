@@ -40,6 +40,7 @@ export class Informer<T extends KubeObject> {
   private readonly events = new EventEmitter();
   private resourceVersion = '';
   private abort = new AbortController();
+  private streamAbort?: AbortController;
   private running?: Promise<void>;
   private syncedFlag = false;
   private syncedWaiters: Array<() => void> = [];
@@ -81,6 +82,15 @@ export class Informer<T extends KubeObject> {
 
   get lastResourceVersion(): string {
     return this.resourceVersion;
+  }
+
+  /**
+   * Drops the current watch and resumes from resourceVersion (default: the last seen) —
+   * what a dropped connection does. Tests use an expired version to provoke 410 Gone.
+   */
+  resumeFrom(resourceVersion = this.resourceVersion): void {
+    this.resourceVersion = resourceVersion;
+    this.streamAbort?.abort();
   }
 
   start(): void {
@@ -156,9 +166,12 @@ export class Informer<T extends KubeObject> {
           await this.relist(signal);
           needList = false;
         }
-        const timeout = (this.opts.watchTimeoutSeconds ?? 300) + Math.floor(Math.random() * 60);
+        const base = this.opts.watchTimeoutSeconds ?? 300;
+        const timeout = base + Math.floor(Math.random() * base * 0.2); // spread reconnects of many informers
         let gone = false;
         this.emit({ kind: 'connected', resourceVersion: this.resourceVersion });
+        this.streamAbort = new AbortController();
+        const streamSignal = AbortSignal.any([signal, this.streamAbort.signal]);
         await this.client.stream(apiPath(this.ref, this.opts.namespace), {
           ...this.selectors(), watch: 1, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: timeout,
         }, (line) => {
@@ -174,7 +187,7 @@ export class Informer<T extends KubeObject> {
           if (rv) this.resourceVersion = rv;
           if (ev.type === 'BOOKMARK') return;
           if (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED') this.apply(ev.type, ev.object);
-        }, { signal, idleMs: (timeout + 30) * 1000 });
+        }, { signal: streamSignal, idleMs: (timeout + 30) * 1000 });
         if (gone) {
           this.emit({ kind: 'gone', resourceVersion: this.resourceVersion });
           needList = true;
