@@ -11,6 +11,36 @@ import { Informer, type Change, type WatchEvent } from '../../operator/src/frame
 import { StatusWriter } from '../../operator/src/framework/status.ts';
 import { CORE } from '../../operator/src/framework/kube.ts';
 import { REFS } from '../../operator/src/controllers/refs.ts';
+import { ControllerOperator } from '../../operator/src/framework/operator.ts';
+import { KubeApiError, TemporaryError } from '../../operator/src/framework/errors.ts';
+import { Registry } from '../../operator/src/framework/metrics.ts';
+import { createLogger } from '../../operator/src/framework/logger.ts';
+import type { ResourceEvent } from '@dot-i/k8s-operator';
+
+/** The base class's own API (watchResource, patchResourceStatus), as a user of it would call it. */
+class BaseApiOperator extends ControllerOperator {
+  readonly seen: string[] = [];
+  failedOnce = false;
+  constructor(client: KubeClient, private readonly ns: string) {
+    super({ client, logger: createLogger('silent'), registry: new Registry() });
+  }
+
+  protected async init(): Promise<void> {
+    await this.watchResource('', 'v1', 'configmaps', async (e: ResourceEvent) => {
+      if (!e.meta.name.startsWith('base-')) return;
+      if (e.meta.name === 'base-flaky' && !this.failedOnce) {
+        this.failedOnce = true;
+        throw new TemporaryError('not yet', 50);
+      }
+      this.seen.push(`${e.type} ${e.meta.name} ${(e.object as { data?: { v?: string } }).data?.v ?? ''}`);
+    }, this.ns);
+    await this.watchResource('vigil.dev', 'v1alpha1', 'sensors', async () => {});
+  }
+
+  patchStatus(meta: ResourceEvent['meta'], status: unknown) {
+    return this.patchResourceStatus(meta, status);
+  }
+}
 
 test('framework: resuming watches, 410 relists, conflict-retrying status writes', { timeout: 300_000 }, async (t) => {
   // A private control plane that compacts etcd every few seconds, so old resourceVersions
@@ -80,6 +110,23 @@ test('framework: resuming watches, 410 relists, conflict-retrying status writes'
     const after = changes.slice(before).map((c) => `${c.type} ${c.key.split('/')[1]}`);
     assert.equal(after.filter((c) => c.endsWith(' during')).length, 0, 'unchanged objects are not re-reported');
     assert.equal(after.filter((c) => c === 'ADDED while-away').length, 1);
+  });
+
+  await t.test('the base class API: per-object ordered events, retried handlers, status errors thrown', async () => {
+    const op = new BaseApiOperator(client, ns);
+    await op.start();
+    t.after(() => op.shutdown());
+    kubectl(cluster.kubeconfig, ['create', 'configmap', 'base-a', '-n', ns, '--from-literal=v=1']);
+    kubectl(cluster.kubeconfig, ['create', 'configmap', 'base-flaky', '-n', ns, '--from-literal=v=1']);
+    kubectl(cluster.kubeconfig, ['patch', 'configmap', 'base-a', '-n', ns, '-p', '{"data":{"v":"2"}}']);
+    kubectl(cluster.kubeconfig, ['delete', 'configmap', 'base-a', '-n', ns]);
+    await waitFor('events handled', 10_000, () => op.seen.length >= 4);
+    assert.deepEqual(op.seen.filter((x) => x.includes('base-a')), ['ADDED base-a 1', 'MODIFIED base-a 2', 'DELETED base-a 2']);
+    assert.ok(op.failedOnce);
+    assert.deepEqual(op.seen.filter((x) => x.includes('base-flaky')), ['ADDED base-flaky 1'], 'a temporary failure is retried');
+    // The base returned null on any status error; ours throws a typed error.
+    const meta = { id: 'sensors.vigil.dev/v1alpha1', name: 'no-such-sensor', resourceVersion: '1', apiVersion: 'vigil.dev/v1alpha1', kind: 'Sensor' };
+    await assert.rejects(op.patchStatus(meta, { drops: 1 }), (e: unknown) => e instanceof KubeApiError && e.code === 'not-found');
   });
 
   await t.test('a status write on a stale object meets 409, reads it again and succeeds', async () => {
