@@ -52,6 +52,7 @@ export class VigilOperator extends ControllerOperator {
   private macroQueue!: KeyedQueue;
   private policyQueue!: KeyedQueue;
   private state?: CycleState;
+  private readonly verdicts = new Map<string, string>();
   private writtenHash = '';
   private timer?: NodeJS.Timeout;
   private pendingSince?: number;
@@ -189,12 +190,30 @@ export class VigilOperator extends ControllerOperator {
     const { byRule, byPolicy } = tallySignals(this.signals.list());
     this.state = { plan, planHash: maps.hash, fleet: fleetOf(this.sensors.list()), byRule, byPolicy };
     this.queueStatusChanges();
+    this.logVerdicts(plan);
     const states = { valid: 0, invalid: 0, disabled: 0 };
     for (const p of plan.rules.values()) states[p.disabled ? 'disabled' : p.verdict.valid ? 'valid' : 'invalid']++;
     for (const [k, v] of Object.entries(states)) this.m.rules.set(v, { state: k });
     this.m.rules.set(plan.ruleset.rules?.length ?? 0, { state: 'published' });
     this.m.lastCycle.set((performance.now() - started) / 1000);
     this.firstCycle = true;
+  }
+
+  /** One log line per rule or macro whose verdict changed (bad input: a condition, a log line, a metric). */
+  private logVerdicts(plan: Plan): void {
+    const seen = new Set<string>();
+    const note = (kind: string, name: string, generation: number, valid: boolean, reason: string, message: string): void => {
+      const key = `${kind}/${name}`;
+      seen.add(key);
+      const verdict = `${generation}:${valid}:${reason}`;
+      if (this.verdicts.get(key) === verdict) return;
+      this.verdicts.set(key, verdict);
+      if (valid) this.log.debug({ kind, name, generation }, 'valid');
+      else this.log.info({ kind, name, generation, reason, message }, 'invalid: not loaded (a previous good version stays if there is one)');
+    };
+    for (const p of plan.rules.values()) note('SecurityRule', p.name, p.generation, p.verdict.valid, p.verdict.reason, p.verdict.message);
+    for (const p of plan.macros.values()) note('SecurityMacro', p.name, p.generation, p.verdict.valid, p.verdict.valid ? 'Checked' : p.verdict.reason, p.verdict.message);
+    for (const key of [...this.verdicts.keys()]) if (!seen.has(key)) this.verdicts.delete(key);
   }
 
   /** Shards first, then the main ConfigMap (the switch), then old shards go. */
