@@ -1,6 +1,6 @@
 // Shared by the kernel tests and benchmarks: why to skip, the vigil-ops syscall driver
 // (compiled on demand), and a sensor with its pipeline collecting every event.
-import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,28 @@ export function runOps(ops: string[], opts: SpawnSyncOptions = {}): OpsResult {
       return m ? { op: m[1] as string, ret: Number(m[2]), errno: m[3] as string } : { op: line, ret: NaN, errno: '' };
     });
   return { pid: r.pid ?? 0, status: r.status, steps };
+}
+
+/**
+ * Runs vigil-ops without blocking this thread (the sensor's consumer keeps running on the
+ * event loop meanwhile); resolves with what it printed.
+ */
+export function runOpsAsync(ops: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opsBinary(), ops, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('exit', () => resolve(out));
+  });
+}
+
+/** The "ns=<elapsed>" a vigil-ops benchmark loop printed. */
+export async function timeOps(ops: string[]): Promise<number> {
+  const out = await runOpsAsync(ops);
+  const m = /ns=(\d+)/.exec(out);
+  if (!m) throw new Error(`vigil-ops printed ${out}`);
+  return Number(m[1]);
 }
 
 export interface TestSensor {

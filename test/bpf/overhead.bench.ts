@@ -6,7 +6,6 @@
 //   realistic  the filters of Datadog's default policy (the shared corpus), compiled by
 //              the rule engine: approvers on open/rename/link/chown/utimes
 //   all-pass   every event of every type sent, decoded and enriched
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +13,7 @@ import { compileRuleset, loadPolicyFile } from '@vigil/operator/secl';
 import { EVENT_NAMES, type EventName } from '../../sensor/src/kernel/event-types.ts';
 import { fromSeclPlan, type FilterSpec } from '../../sensor/src/kernel/filters.ts';
 import { diffStats } from '../../sensor/src/kernel/stats.ts';
-import { openTestSensor, opsBinary, skipReason } from './helpers.ts';
+import { openTestSensor, skipReason, timeOps } from './helpers.ts';
 
 const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 5);
 const OPENS = 200_000;
@@ -38,20 +37,6 @@ function realisticSpec(): { spec: FilterSpec; source: string } {
   const { types, spec } = fromSeclPlan(compileRuleset(loadPolicyFile(POLICY)).filterPlan());
   for (const t of EVENT_NAMES) if (!types.includes(t)) spec[t] = { mode: 'drop' };
   return { spec, source: POLICY };
-}
-
-function run(args: string[]): Promise<number> {
-  return new Promise((ok, fail) => {
-    const child = spawn(opsBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', fail);
-    child.once('exit', () => {
-      const m = /ns=(\d+)/.exec(out);
-      if (m) ok(Number(m[1]));
-      else fail(new Error(`vigil-ops printed ${out}`));
-    });
-  });
 }
 
 const median = (xs: number[]): number => {
@@ -97,8 +82,8 @@ async function main(): Promise<void> {
       for (const m of order) {
         setMode(m);
         const before = s.kernel.stats();
-        results.openclose?.[m].push((await run(['openclose', file, String(OPENS)])) / OPENS);
-        results.forkexec?.[m].push((await run(['forkexec', String(FORKS), '/bin/true'])) / FORKS);
+        results.openclose?.[m].push((await timeOps(['openclose', file, String(OPENS)])) / OPENS);
+        results.forkexec?.[m].push((await timeOps(['forkexec', String(FORKS), '/bin/true'])) / FORKS);
         s.drain();
         const d = diffStats(before, s.kernel.stats());
         for (const t of Object.values(d.types)) {

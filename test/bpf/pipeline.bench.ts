@@ -4,28 +4,19 @@
 //     that rate;
 //   - a paced storm at the target rate (200k events/s), to see whether it runs drop-free;
 //   - RSS of this process after one million events.
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffStats } from '../../sensor/src/kernel/stats.ts';
-import { openTestSensor, opsBinary, skipReason, type TestSensor } from './helpers.ts';
+import { openTestSensor, runOpsAsync, skipReason, type TestSensor } from './helpers.ts';
 
 const MIB = 2 ** 20;
-
-function storm(args: string[]): Promise<void> {
-  return new Promise((ok, fail) => {
-    const child = spawn(opsBinary(), args, { stdio: 'ignore' });
-    child.once('error', fail);
-    child.once('exit', () => ok());
-  });
-}
 
 /** Runs opens until `events` have gone through the pipeline; returns the figures. */
 async function measure(s: TestSensor, file: string, events: number, pace: boolean) {
   const before = s.kernel.stats();
   const enrichedBefore = s.pipeline.stats().enrich.out;
   const t0 = process.hrtime.bigint();
-  await storm(pace ? ['openrate', file, String(events), '200000'] : ['openclose', file, String(events)]);
+  await runOpsAsync(pace ? ['openrate', file, String(events), '200000'] : ['openclose', file, String(events)]);
   await new Promise((r) => setImmediate(r));
   s.drain();
   const ns = Number(process.hrtime.bigint() - t0);

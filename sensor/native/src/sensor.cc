@@ -199,6 +199,25 @@ NAN_METHOD(Sensor::ProgramInfo) {
   info.GetReturnValue().Set(o);
 }
 
+// The prologue of the map methods: a loaded sensor, a known map, and a key Buffer as
+// info[1] when want_key. Throws and returns null otherwise.
+bpf_map *Sensor::MapArg(Nan::NAN_METHOD_ARGS_TYPE info, bool want_key, const char **key, size_t *key_len) {
+  if (!loaded_) {
+    Nan::ThrowError("not loaded");
+    return nullptr;
+  }
+  bpf_map *map = FindMap(info[0]);
+  if (!map) {
+    Nan::ThrowTypeError(("unknown map " + ToString(info[0])).c_str());
+    return nullptr;
+  }
+  if (want_key && !BufferArg(info[1], key, key_len)) {
+    Nan::ThrowTypeError("the key must be a Buffer");
+    return nullptr;
+  }
+  return map;
+}
+
 bpf_map *Sensor::FindMap(const v8::Local<v8::Value> &name) {
   if (!skel_) return nullptr;
   return bpf_object__find_map_by_name(skel_->obj, ToString(name).c_str());
@@ -222,13 +241,11 @@ NAN_METHOD(Sensor::MapInfo) {
 // mapUpdate(name, key: Buffer, value: Buffer, flags = BPF_ANY)
 NAN_METHOD(Sensor::MapUpdate) {
   Sensor *self = ObjectWrap::Unwrap<Sensor>(info.Holder());
-  if (!self->loaded_) return Nan::ThrowError("not loaded");
-  bpf_map *map = self->FindMap(info[0]);
   const char *key, *value;
   size_t key_len, value_len;
-  if (!map) return Nan::ThrowTypeError(("unknown map " + ToString(info[0])).c_str());
-  if (!BufferArg(info[1], &key, &key_len) || !BufferArg(info[2], &value, &value_len))
-    return Nan::ThrowTypeError("mapUpdate(name, key: Buffer, value: Buffer, flags?)");
+  bpf_map *map = self->MapArg(info, true, &key, &key_len);
+  if (!map) return;
+  if (!BufferArg(info[2], &value, &value_len)) return Nan::ThrowTypeError("the value must be a Buffer");
   uint64_t flags = info[3]->IsNumber() ? static_cast<uint64_t>(Nan::To<int64_t>(info[3]).FromJust()) : uint64_t(BPF_ANY);
   int err = bpf_map__update_elem(map, key, key_len, value, value_len, flags);
   if (err) return Nan::ThrowError(MakeError(("update " + std::string(bpf_map__name(map))).c_str(), err));
@@ -237,12 +254,10 @@ NAN_METHOD(Sensor::MapUpdate) {
 // mapLookup(name, key): Buffer of valueBytes, or null when the key is absent.
 NAN_METHOD(Sensor::MapLookup) {
   Sensor *self = ObjectWrap::Unwrap<Sensor>(info.Holder());
-  if (!self->loaded_) return Nan::ThrowError("not loaded");
-  bpf_map *map = self->FindMap(info[0]);
   const char *key;
   size_t key_len;
-  if (!map) return Nan::ThrowTypeError(("unknown map " + ToString(info[0])).c_str());
-  if (!BufferArg(info[1], &key, &key_len)) return Nan::ThrowTypeError("mapLookup(name, key: Buffer)");
+  bpf_map *map = self->MapArg(info, true, &key, &key_len);
+  if (!map) return;
   size_t bytes = ValueBytes(map);
   v8::Local<v8::Object> out = Nan::NewBuffer(static_cast<uint32_t>(bytes)).ToLocalChecked();
   int err = bpf_map__lookup_elem(map, key, key_len, node::Buffer::Data(out), bytes, 0);
@@ -254,12 +269,10 @@ NAN_METHOD(Sensor::MapLookup) {
 // mapDelete(name, key): true when an entry was removed.
 NAN_METHOD(Sensor::MapDelete) {
   Sensor *self = ObjectWrap::Unwrap<Sensor>(info.Holder());
-  if (!self->loaded_) return Nan::ThrowError("not loaded");
-  bpf_map *map = self->FindMap(info[0]);
   const char *key;
   size_t key_len;
-  if (!map) return Nan::ThrowTypeError(("unknown map " + ToString(info[0])).c_str());
-  if (!BufferArg(info[1], &key, &key_len)) return Nan::ThrowTypeError("mapDelete(name, key: Buffer)");
+  bpf_map *map = self->MapArg(info, true, &key, &key_len);
+  if (!map) return;
   int err = bpf_map__delete_elem(map, key, key_len, 0);
   if (err == -ENOENT) return info.GetReturnValue().Set(false);
   if (err) return Nan::ThrowError(MakeError(("delete " + std::string(bpf_map__name(map))).c_str(), err));
@@ -269,9 +282,8 @@ NAN_METHOD(Sensor::MapDelete) {
 // mapKeys(name): every key (a snapshot; entries may come and go meanwhile).
 NAN_METHOD(Sensor::MapKeys) {
   Sensor *self = ObjectWrap::Unwrap<Sensor>(info.Holder());
-  if (!self->loaded_) return Nan::ThrowError("not loaded");
-  bpf_map *map = self->FindMap(info[0]);
-  if (!map) return Nan::ThrowTypeError(("unknown map " + ToString(info[0])).c_str());
+  bpf_map *map = self->MapArg(info, false, nullptr, nullptr);
+  if (!map) return;
   size_t ks = bpf_map__key_size(map);
   std::vector<char> cur(ks), next(ks);
   v8::Local<v8::Array> out = Nan::New<v8::Array>();

@@ -51,6 +51,7 @@ class Sensor : public Nan::ObjectWrap {
   void StopPolling();
   void Destroy();
   bpf_map *FindMap(const v8::Local<v8::Value> &name);
+  bpf_map *MapArg(Nan::NAN_METHOD_ARGS_TYPE info, bool want_key, const char **key, size_t *key_len);
 
   vigil_bpf *skel_ = nullptr;
   bool loaded_ = false;
