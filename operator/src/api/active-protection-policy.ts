@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  ConditionsSchema, DurationSchema, LabelSelectorSchema, RuleIdSchema, TimestampSchema, ageColumn, objectSchema,
+  ConditionsSchema, DurationSchema, RuleIdSchema, TimestampSchema, ageColumn, objectSchema, scopeSchema,
   withRules, type KindDefinition,
 } from './common.ts';
 
@@ -14,12 +14,7 @@ export const PolicyRuleSelectorSchema = withRules(z.object({
 }]);
 export type PolicyRuleSelector = z.infer<typeof PolicyRuleSelectorSchema>;
 
-export const PolicyScopeSchema = z.object({
-  namespaceSelector: LabelSelectorSchema.optional(),
-  podSelector: LabelSelectorSchema.optional(),
-  nodeSelector: LabelSelectorSchema.optional(),
-  hosts: z.boolean().default(false).describe('Also act on processes outside any pod.'),
-}).describe('Where the policy acts; absent selectors select everything.');
+export const PolicyScopeSchema = scopeSchema(false, 'Also act on processes outside any pod.', 'Where the policy acts; absent selectors select everything.');
 
 export const KillActionSchema = z.object({
   signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGINT', 'SIGQUIT']).default('SIGKILL'),

@@ -83,6 +83,16 @@ export const LabelSelectorSchema = z.object({
 }).describe('A Kubernetes label selector; empty selects everything.');
 export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
 
+/** Where a rule or policy applies: pods by namespace, pod and node labels, and host processes. */
+export function scopeSchema(hostsDefault: boolean, hosts: string, description: string) {
+  return z.object({
+    namespaceSelector: LabelSelectorSchema.optional(),
+    podSelector: LabelSelectorSchema.optional(),
+    nodeSelector: LabelSelectorSchema.optional(),
+    hosts: z.boolean().default(hostsDefault).describe(hosts),
+  }).describe(description);
+}
+
 export const SecretKeyRefSchema = z.object({
   name: z.string().min(1).max(253).describe('Secret in the release namespace.'),
   key: z.string().min(1).max(253).describe('Key inside the Secret.'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  ConditionsSchema, DurationSchema, LabelSelectorSchema, RuleIdSchema, SeveritySchema, TagsSchema, TimestampSchema,
-  ageColumn, conditionColumn, exactlyOne, objectSchema, type KindDefinition,
+  ConditionsSchema, DurationSchema, RuleIdSchema, SeveritySchema, TagsSchema, TimestampSchema,
+  ageColumn, conditionColumn, exactlyOne, objectSchema, scopeSchema, type KindDefinition,
 } from './common.ts';
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()])
@@ -21,12 +21,7 @@ export const RuleActionSchema = z.object({
   set: SetActionSchema.describe('Set a variable when the rule matches.'),
 }).describe('What to do when the rule matches; killing is granted by an ActiveProtectionPolicy.');
 
-export const RuleScopeSchema = z.object({
-  namespaceSelector: LabelSelectorSchema.optional(),
-  podSelector: LabelSelectorSchema.optional(),
-  nodeSelector: LabelSelectorSchema.optional(),
-  hosts: z.boolean().default(true).describe('Also evaluate on processes outside any pod.'),
-}).describe('Where the rule applies; absent means everywhere.');
+export const RuleScopeSchema = scopeSchema(true, 'Also evaluate on processes outside any pod.', 'Where the rule applies; absent means everywhere.');
 
 export const SecurityRuleSpecSchema = z.object({
   id: RuleIdSchema.optional().describe('The SECL rule id; defaults to metadata.name.'),
