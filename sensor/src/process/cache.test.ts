@@ -73,10 +73,13 @@ describe('ProcessCache', () => {
     assert.equal(p.created_at, 1e18 + 2e9, 'fork time survives exec');
     assert.equal(p.exec_time, 1e18 + 3e9);
     assert.deepEqual(p.ancestors.map((a) => a.pid), [100, 1]);
+    assert.equal(c.cwdOf(200), '/work');
 
     const grandchild = c.onFork(hdr(300, 200), 200);
     assert.equal(grandchild.ancestors[0]?.file.path, '/usr/bin/cat');
     assert.deepEqual(grandchild.ancestors.map((a) => a.pid), [200, 100, 1]);
+    assert.equal(c.cwdOf(300), '/work', 'a child inherits the cwd');
+    assert.equal(c.cwdOf(100), '/', 'from /proc');
   });
 
   it('names a script by its own path, resolved against the cwd', () => {

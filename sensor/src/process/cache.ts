@@ -48,6 +48,8 @@ interface Entry {
   ctx: ProcessContext;
   /** This process as an ancestor of others. */
   anc: ProcessContext;
+  /** Working directory at the last exec (or from /proc); chdir is not followed. */
+  cwd: string;
   exitedAt: number;
 }
 
@@ -72,6 +74,11 @@ export class ProcessCache {
     return this.entries.size;
   }
 
+  /** The working directory the process had at its last exec ("" when unknown). */
+  cwdOf(pid: number): string {
+    return this.entries.get(pid)?.cwd ?? '';
+  }
+
   /** Learns every process in /proc; parents first so ancestors resolve. */
   seed(): number {
     const snaps = new Map<number, ProcSnapshot>();
@@ -83,7 +90,7 @@ export class ProcessCache {
       const s = snaps.get(pid);
       if (!s || this.entries.has(pid)) return;
       if (depth < MAX_ANCESTORS && s.ppid !== pid) visit(s.ppid, depth + 1);
-      this.put(this.fromSnapshot(s));
+      this.put(this.fromSnapshot(s), s.cwd);
       this.stats.seeded++;
     };
     for (const pid of snaps.keys()) visit(pid, 0);
@@ -127,7 +134,7 @@ export class ProcessCache {
       created_at: prev?.ctx.created_at || this.epoch(hdr.tsNs),
       exec_time: this.epoch(hdr.tsNs),
     } satisfies Partial<ProcessContext>);
-    this.put(ctx);
+    this.put(ctx, cwd);
     return ctx;
   }
 
@@ -145,7 +152,7 @@ export class ProcessCache {
       comm: hdr.comm,
       created_at: this.epoch(hdr.tsNs),
     });
-    this.put(ctx);
+    this.put(ctx, parent?.cwd ?? '');
     return ctx;
   }
 
@@ -181,8 +188,8 @@ export class ProcessCache {
     this.stats.size = this.entries.size;
   }
 
-  private put(ctx: ProcessContext): void {
-    this.entries.set(ctx.pid, { ctx, anc: { ...ctx, ancestors: [] }, exitedAt: 0 });
+  private put(ctx: ProcessContext, cwd: string): void {
+    this.entries.set(ctx.pid, { ctx, anc: { ...ctx, ancestors: [] }, cwd, exitedAt: 0 });
   }
 
   private lookup(pid: number): Entry | undefined {
@@ -192,7 +199,7 @@ export class ProcessCache {
     const s = this.proc.read(pid);
     if (!s) return undefined;
     this.stats.procReads++;
-    this.put(this.fromSnapshot(s));
+    this.put(this.fromSnapshot(s), s.cwd);
     return this.entries.get(pid);
   }
 
@@ -201,10 +208,10 @@ export class ProcessCache {
     const s = this.proc.read(hdr.pid);
     if (s) {
       this.stats.procReads++;
-      this.put(this.fromSnapshot(s));
+      this.put(this.fromSnapshot(s), s.cwd);
     } else {
       this.stats.headerOnly++;
-      this.put(this.base(hdr, this.lookup(hdr.ppid)));
+      this.put(this.base(hdr, this.lookup(hdr.ppid)), '');
     }
     return this.entries.get(hdr.pid) as Entry;
   }
