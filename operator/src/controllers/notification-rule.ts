@@ -70,6 +70,23 @@ export class NotificationController extends ControllerOperator {
     });
   }
 
+  /**
+   * Starts the informers and waits for their caches, but not forever: without the CRDs
+   * (a fresh install where the leader applies them) the caches fill later, and leading
+   * with a cache still filling is fine (every arriving object is handled).
+   */
+  override async start(syncTimeoutMs = 30_000): Promise<void> {
+    const synced = super.start();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), syncTimeoutMs); });
+    const r = await Promise.race([synced.then(() => 'synced' as const), timeout]);
+    clearTimeout(timer);
+    if (r === 'timeout') {
+      this.log.warn({ afterMs: syncTimeoutMs }, 'notifications: caches not filled yet (CRDs missing?); going on');
+      synced.catch((err: Error) => this.log.error({ err: err.message }, 'notifications: informers failed to start'));
+    }
+  }
+
   /** Sends while this replica holds the Lease. */
   followLeader(leader: LeaderElector): void {
     leader.on('started', () => this.dispatcher.setLeading(true));
