@@ -45,14 +45,19 @@ export function slackEntities(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** Formatting delimiters as look-alikes; in code only the backtick (which would end it). */
+function slackDelimiters(s: string, code: boolean): string {
+  if (code) return s.replace(/`/g, SLACK_LOOKALIKE['`'] as string);
+  return s.replace(/[*_~`]/g, (c, i: number, all: string) => (c === '`' || atWordBoundary(all, i) ? SLACK_LOOKALIKE[c] as string : c));
+}
+
 /**
  * A value in Slack mrkdwn. `code` says it sits inside a code span or block, where only the
- * backtick (which would end the span) and the control characters matter.
+ * backtick and the control characters matter.
  */
 export function slackValue(value: string, code: boolean): string {
-  let s = slackEntities(oneLine(value));
-  if (code) return s.replace(/`/g, SLACK_LOOKALIKE['`'] as string);
-  s = s.replace(/[*_~`]/g, (c, i: number, all: string) => (c === '`' || atWordBoundary(all, i) ? SLACK_LOOKALIKE[c] as string : c));
+  let s = slackDelimiters(slackEntities(oneLine(value)), code);
+  if (code) return s;
   // @channel/@here/@everyone as plain words: a word joiner keeps them from being a mention
   // even where a client links names (the blocks also say verbatim).
   s = s.replace(/@(?=[\p{L}\p{N}])/gu, '@\u2060');
@@ -63,9 +68,7 @@ export function slackValue(value: string, code: boolean): string {
 
 /** Literal template text in Slack mrkdwn: what the author wrote, displayed as written. */
 export function slackLiteral(text: string, code: boolean): string {
-  const s = slackEntities(text);
-  if (code) return s.replace(/`/g, SLACK_LOOKALIKE['`'] as string);
-  return s.replace(/[*_~`]/g, (c, i: number, all: string) => (c === '`' || atWordBoundary(all, i) ? SLACK_LOOKALIKE[c] as string : c));
+  return slackDelimiters(slackEntities(text), code);
 }
 
 export function htmlEscape(s: string): string {
