@@ -14,6 +14,9 @@
 
 /* Set by the loader before load (rodata): the sensor's own tgid, never reported. */
 __weak const volatile __u32 self_tgid = 0;
+/* Set by the loader: wake the reader only once this many bytes wait in the ring buffer
+ * (it also drains on a timer). 0: wake it whenever it has caught up (libbpf's default). */
+__weak const volatile __u32 wakeup_bytes = 0;
 
 /* Kernel -> user space. Size set by the loader (bpf_map__set_max_entries). */
 struct {

@@ -213,12 +213,18 @@ static __always_inline void emit(void *ctx, struct ev_scratch *ev, __u32 size, _
 {
 	struct event_header *h = (struct event_header *)ev->data;
 	struct type_stats *st = stats_of(type);
+	__u64 flags;
 
 	if (size > EV_RECORD_MAX)
 		size = EV_RECORD_MAX;
 	size = BOUNDED((size + 7) & ~7U, EV_BUF_SIZE - 1);
 	h->size = size;
-	if (bpf_ringbuf_output(&events, ev->data, size, 0) < 0) {
+	/* batched wakeups: one per wakeup_bytes, not one per event the reader keeps up with */
+	flags = 0;
+	if (wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+											: BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev->data, size, flags) < 0) {
 		count_drop(DROP_RINGBUF_FULL);
 		if (st)
 			st->lost += 1;

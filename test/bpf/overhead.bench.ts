@@ -5,6 +5,8 @@
 //   floor      every program attached, every type set to DROP: the cost of the hooks
 //   realistic  the filters of Datadog's default policy (the shared corpus), compiled by
 //              the rule engine: approvers on open/rename/link/chown/utimes
+//   names      the same filters without their path prefixes (basenames, flags,
+//              executables only): what the prefix approvers cost
 //   all-pass   every event of every type sent, decoded and enriched
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,7 +20,7 @@ import { openTestSensor, skipReason, timeOps } from './helpers.ts';
 const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 5);
 const OPENS = 200_000;
 const FORKS = 200;
-const MODES = ['none', 'floor', 'realistic', 'all-pass'] as const;
+const MODES = ['none', 'floor', 'realistic', 'names', 'all-pass'] as const;
 type Mode = (typeof MODES)[number];
 
 const repo = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -59,6 +61,9 @@ async function main(): Promise<void> {
   const s = openTestSensor({ types, keepRecords: false });
   const programs = s.kernel.plan.programs;
   const realistic = realisticSpec();
+  const names: FilterSpec = Object.fromEntries(
+    Object.entries(realistic.spec).map(([t, f]) => [t, f.mode === 'approve' ? { ...f, prefixes: [] } : f]),
+  );
   const floor: FilterSpec = Object.fromEntries(types.map((t) => [t, { mode: 'drop' }]));
   const setMode = (m: Mode): void => {
     if (m === 'none') {
@@ -66,15 +71,11 @@ async function main(): Promise<void> {
       return;
     }
     for (const p of programs) s.kernel.native.attach(p);
-    s.kernel.setFilters(m === 'floor' ? floor : m === 'realistic' ? realistic.spec : {});
+    s.kernel.setFilters(m === 'floor' ? floor : m === 'realistic' ? realistic.spec : m === 'names' ? names : {});
   };
-  const results: Record<string, Record<Mode, number[]>> = { openclose: { none: [], floor: [], realistic: [], 'all-pass': [] }, forkexec: { none: [], floor: [], realistic: [], 'all-pass': [] } };
-  const kernel: Record<Mode, { sent: number; filtered: number; lost: number }> = {
-    none: { sent: 0, filtered: 0, lost: 0 },
-    floor: { sent: 0, filtered: 0, lost: 0 },
-    realistic: { sent: 0, filtered: 0, lost: 0 },
-    'all-pass': { sent: 0, filtered: 0, lost: 0 },
-  };
+  const perMode = <T>(make: () => T): Record<Mode, T> => Object.fromEntries(MODES.map((m) => [m, make()])) as Record<Mode, T>;
+  const results = { openclose: perMode<number[]>(() => []), forkexec: perMode<number[]>(() => []) };
+  const kernel = perMode(() => ({ sent: 0, filtered: 0, lost: 0 }));
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // rotate the order so that no mode always runs first (cache warmth, frequency)
@@ -82,8 +83,8 @@ async function main(): Promise<void> {
       for (const m of order) {
         setMode(m);
         const before = s.kernel.stats();
-        results.openclose?.[m].push((await timeOps(['openclose', file, String(OPENS)])) / OPENS);
-        results.forkexec?.[m].push((await timeOps(['forkexec', String(FORKS), '/bin/true'])) / FORKS);
+        results.openclose[m].push((await timeOps(['openclose', file, String(OPENS)])) / OPENS);
+        results.forkexec[m].push((await timeOps(['forkexec', String(FORKS), '/bin/true'])) / FORKS);
         s.drain();
         const d = diffStats(before, s.kernel.stats());
         for (const t of Object.values(d.types)) {
@@ -98,8 +99,8 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const oc = results.openclose as Record<Mode, number[]>;
-  const fe = results.forkexec as Record<Mode, number[]>;
+  const oc = results.openclose;
+  const fe = results.forkexec;
   console.log(`sensor overhead, median of ${ROUNDS} interleaved rounds (realistic filters: ${realistic.source})`);
   console.log(`${'mode'.padEnd(10)} ${'open+close'.padStart(12)} ${'ratio'.padStart(7)} ${'fork+exec'.padStart(12)} ${'ratio'.padStart(7)}   kernel: sent / filtered / lost`);
   for (const m of MODES) {

@@ -57,6 +57,13 @@ bool BufferArg(const v8::Local<v8::Value> &v, const char **data, size_t *len) {
   return true;
 }
 
+// A number property of an options object, 0 when absent.
+uint32_t OptU32(const v8::Local<v8::Value> &opts, const char *name) {
+  if (!opts->IsObject()) return 0;
+  v8::Local<v8::Value> v = Nan::Get(opts.As<v8::Object>(), Nan::New(name).ToLocalChecked()).ToLocalChecked();
+  return v->IsNumber() ? Nan::To<uint32_t>(v).FromJust() : 0;
+}
+
 bpf_program *FindProgram(vigil_bpf *skel, const std::string &name) {
   return skel ? bpf_object__find_program_by_name(skel->obj, name.c_str()) : nullptr;
 }
@@ -88,22 +95,18 @@ NAN_MODULE_INIT(Sensor::Init) {
 
 Sensor::~Sensor() { Destroy(); }
 
-// new Sensor({ selfTgid, ringBytes }): opens the embedded object; nothing is loaded yet.
+// new Sensor({ selfTgid, ringBytes, wakeupBytes }): opens the embedded object; nothing is
+// loaded yet. wakeupBytes > 0 batches the kernel's wakeups (then start() needs flushMs).
 NAN_METHOD(Sensor::New) {
   if (!info.IsConstructCall()) return Nan::ThrowTypeError("Sensor must be called with new");
-  uint32_t self_tgid = 0;
-  uint32_t ring_bytes = 0;
-  if (info[0]->IsObject()) {
-    v8::Local<v8::Object> opts = info[0].As<v8::Object>();
-    v8::Local<v8::Value> v = Nan::Get(opts, Nan::New("selfTgid").ToLocalChecked()).ToLocalChecked();
-    if (v->IsNumber()) self_tgid = Nan::To<uint32_t>(v).FromJust();
-    v = Nan::Get(opts, Nan::New("ringBytes").ToLocalChecked()).ToLocalChecked();
-    if (v->IsNumber()) ring_bytes = Nan::To<uint32_t>(v).FromJust();
-  }
+  uint32_t self_tgid = OptU32(info[0], "selfTgid");
+  uint32_t ring_bytes = OptU32(info[0], "ringBytes");
+  uint32_t wakeup_bytes = OptU32(info[0], "wakeupBytes");
   TakeLibbpfLog();
   vigil_bpf *skel = vigil_bpf__open();
   if (!skel) return Nan::ThrowError(MakeError("open", errno));
   skel->rodata->self_tgid = self_tgid;
+  skel->rodata->wakeup_bytes = wakeup_bytes;
   if (ring_bytes) {
     int err = bpf_map__set_max_entries(skel->maps.events, ring_bytes);
     if (err) {
@@ -358,7 +361,14 @@ void Sensor::OnPoll(uv_poll_t *handle, int status, int events) {
   self->Pump(kBatchesPerPoll);
 }
 
-// start(onBatch(buf, bytes, count), { batchBytes }): polls the ring buffer on the loop.
+void Sensor::OnTimer(uv_timer_t *handle) {
+  Sensor *self = static_cast<Sensor *>(handle->data);
+  if (!self || !self->rb_) return;
+  self->Pump(kBatchesPerPoll);
+}
+
+// start(onBatch(buf, bytes, count), { batchBytes, flushMs }): polls the ring buffer on the
+// loop, and also every flushMs when set (for batched wakeups).
 // buf is the same Buffer every time and is valid only during the call: records are framed
 // as u32 length, u32 reserved, then the record padded to 8 bytes.
 NAN_METHOD(Sensor::Start) {
@@ -366,12 +376,9 @@ NAN_METHOD(Sensor::Start) {
   if (!self->loaded_ || !self->skel_) return Nan::ThrowError("not loaded");
   if (self->rb_) return Nan::ThrowError("already started");
   if (!info[0]->IsFunction()) return Nan::ThrowTypeError("start(onBatch, { batchBytes }?)");
-  size_t cap = kDefaultBatch;
-  if (info[1]->IsObject()) {
-    v8::Local<v8::Value> v =
-        Nan::Get(info[1].As<v8::Object>(), Nan::New("batchBytes").ToLocalChecked()).ToLocalChecked();
-    if (v->IsNumber()) cap = Nan::To<uint32_t>(v).FromJust();
-  }
+  size_t cap = OptU32(info[1], "batchBytes");
+  uint32_t flush_ms = OptU32(info[1], "flushMs");
+  if (!cap) cap = kDefaultBatch;
   if (cap < 2 * (kFrame + kMaxRecord)) cap = 2 * (kFrame + kMaxRecord);
 
   ring_buffer *rb = ring_buffer__new(bpf_map__fd(self->skel_->maps.events), OnSample, self, nullptr);
@@ -394,6 +401,14 @@ NAN_METHOD(Sensor::Start) {
     return Nan::ThrowError(MakeError("uv_poll", -err));
   }
   self->Ref();  // polling keeps the object alive until stop/close
+  if (flush_ms) {
+    self->timer_ = new uv_timer_t;
+    self->timer_->data = self;
+    uv_timer_init(Nan::GetCurrentEventLoop(), self->timer_);
+    uv_timer_start(self->timer_, OnTimer, flush_ms, flush_ms);
+    // the timer alone must not keep the process alive: the poll handle decides that
+    uv_unref(reinterpret_cast<uv_handle_t *>(self->timer_));
+  }
 }
 
 // drain(): delivers whatever the ring buffer holds now, synchronously; returns the count.
@@ -405,6 +420,12 @@ NAN_METHOD(Sensor::Drain) {
 }
 
 void Sensor::StopPolling() {
+  if (timer_) {
+    uv_timer_stop(timer_);
+    timer_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t *>(timer_), [](uv_handle_t *h) { delete reinterpret_cast<uv_timer_t *>(h); });
+    timer_ = nullptr;
+  }
   if (poll_) {
     uv_poll_stop(poll_);
     poll_->data = nullptr;

@@ -45,6 +45,7 @@ class Sensor : public Nan::ObjectWrap {
   // copied into the batch buffer, and JS is called once per batch.
   static int OnSample(void *ctx, void *data, size_t size);
   static void OnPoll(uv_poll_t *handle, int status, int events);
+  static void OnTimer(uv_timer_t *handle);
   // Consumes and delivers up to max_batches batches; returns the records delivered.
   double Pump(int max_batches);
   void Deliver();
@@ -59,6 +60,8 @@ class Sensor : public Nan::ObjectWrap {
 
   ring_buffer *rb_ = nullptr;
   uv_poll_t *poll_ = nullptr;
+  // With batched wakeups (wakeupBytes) records below the threshold wait for this timer.
+  uv_timer_t *timer_ = nullptr;
   Nan::Callback on_batch_;
   Nan::AsyncResource *async_ = nullptr;
   Nan::Persistent<v8::Object> batch_obj_;

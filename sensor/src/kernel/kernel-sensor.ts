@@ -16,9 +16,18 @@ export interface KernelSensorOptions {
   readonly ringBytes?: number;
   /** Bytes per batch handed to JS (default 1 MiB). */
   readonly batchBytes?: number;
+  /**
+   * Batched wakeups: the kernel wakes the reader once this many bytes wait, and the
+   * reader also drains every flushMs (default: a 32nd of the ring, at most 256 KiB, and
+   * 10 ms). 0: wake the reader for every event it has caught up with.
+   */
+  readonly wakeupBytes?: number;
+  readonly flushMs?: number;
   /** Do not report this process's own activity (default true: its /proc reads would loop). */
   readonly ignoreSelf?: boolean;
 }
+
+const DEFAULT_RING_BYTES = 8 << 20;
 
 export class KernelSensor {
   readonly filters: KernelFilters;
@@ -31,7 +40,7 @@ export class KernelSensor {
     readonly native: NativeSensor,
     readonly plan: ProgramPlan,
     readonly notes: readonly string[],
-    private readonly batchBytes: number | undefined,
+    private readonly startOpts: { batchBytes?: number; flushMs?: number },
   ) {
     this.filters = new KernelFilters(native);
     this.clockOffsetNs = addon.clockOffsetNs();
@@ -45,14 +54,16 @@ export class KernelSensor {
     const actual = tracefs
       ? planPrograms(opts.types, (tp) => existsSync(join(tracefs as string, 'events', tp)))
       : plan;
-    const native = new addon.Sensor({
-      selfTgid: opts.ignoreSelf === false ? 0 : process.pid,
-      ...(opts.ringBytes ? { ringBytes: opts.ringBytes } : {}),
-    });
+    const ringBytes = opts.ringBytes ?? DEFAULT_RING_BYTES;
+    const wakeupBytes = opts.wakeupBytes ?? Math.min(ringBytes / 32, 256 << 10);
+    const native = new addon.Sensor({ selfTgid: opts.ignoreSelf === false ? 0 : process.pid, ringBytes, wakeupBytes });
     try {
       native.load(actual.programs);
       const filterPlan = planFilters(opts.filters ?? {}, opts.types);
-      const sensor = new KernelSensor(addon, native, actual, filterPlan.notes, opts.batchBytes);
+      const sensor = new KernelSensor(addon, native, actual, filterPlan.notes, {
+        ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}),
+        ...(wakeupBytes ? { flushMs: opts.flushMs ?? 10 } : {}),
+      });
       // filters before attach: the first event already meets the ruleset's filters
       sensor.filters.apply(filterPlan);
       for (const p of actual.programs) native.attach(p);
@@ -71,7 +82,7 @@ export class KernelSensor {
   }
 
   start(onBatch: BatchCallback): void {
-    this.native.start(onBatch, this.batchBytes ? { batchBytes: this.batchBytes } : {});
+    this.native.start(onBatch, this.startOpts);
   }
 
   /** Delivers what the ring buffer holds now, synchronously (tests, shutdown). */

@@ -48,10 +48,19 @@ export interface NativeSensor {
   mapLookup(name: string, key: Buffer): Buffer | null;
   mapDelete(name: string, key: Buffer): boolean;
   mapKeys(name: string): Buffer[];
-  start(onBatch: BatchCallback, opts?: { batchBytes?: number }): void;
+  /** flushMs: also drain on a timer (needed with wakeupBytes: records below it wait for it). */
+  start(onBatch: BatchCallback, opts?: { batchBytes?: number; flushMs?: number }): void;
   drain(): number;
   stop(): void;
   close(): void;
+}
+
+export interface SensorOptions {
+  /** This process: the kernel reports nothing it does. */
+  readonly selfTgid?: number;
+  readonly ringBytes?: number;
+  /** Wake the reader once this many bytes wait (0: whenever it has caught up). */
+  readonly wakeupBytes?: number;
 }
 
 export interface StructLayoutReport {
@@ -61,7 +70,7 @@ export interface StructLayoutReport {
 
 export interface NativeAddon {
   readonly wireVersion: number;
-  readonly Sensor: new (opts?: { selfTgid?: number; ringBytes?: number }) => NativeSensor;
+  readonly Sensor: new (opts?: SensorOptions) => NativeSensor;
   layout(): Record<string, StructLayoutReport>;
   clockOffsetNs(): number;
   ensureTracefs(): { path: string; mounted: boolean };
@@ -149,7 +158,7 @@ export function loadAddon(): NativeAddon {
   if (!addonBuilt()) throw new AddonNotBuiltError(ADDON_PATH);
   const raw = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
   const RawSensor = raw.Sensor;
-  const Sensor = function (opts?: { selfTgid?: number; ringBytes?: number }): NativeSensor {
+  const Sensor = function (opts?: SensorOptions): NativeSensor {
     try {
       return wrapSensor(new RawSensor(opts));
     } catch (e) {
