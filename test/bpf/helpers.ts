@@ -101,6 +101,8 @@ export interface TestSensorOptions {
   readonly ringBytes?: number;
   /** Keep decoded records too (default true). */
   readonly keepRecords?: boolean;
+  /** Keep the enriched events (default true; benchmarks only count them). */
+  readonly keepEvents?: boolean;
 }
 
 export function openTestSensor(opts: TestSensorOptions): TestSensor {
@@ -118,7 +120,7 @@ export function openTestSensor(opts: TestSensorOptions): TestSensor {
   const pipeline = new Pipeline(
     new Enricher(cache, users, kernel.clockOffsetNs),
     cache,
-    [(evs) => events.push(...evs)],
+    opts.keepEvents === false ? [] : [(evs) => events.push(...evs)],
     keep ? (recs) => records.push(...recs) : undefined,
   );
   kernel.start(pipeline.onBatch);

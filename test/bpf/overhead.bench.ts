@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const file = join(dir, 'file');
   writeFileSync(file, 'x');
   const types: EventName[] = [...EVENT_NAMES];
-  const s = openTestSensor({ types, keepRecords: false });
+  const s = openTestSensor({ types, keepRecords: false, keepEvents: false });
   const programs = s.kernel.plan.programs;
   const realistic = realisticSpec();
   const names: FilterSpec = Object.fromEntries(
