@@ -64,8 +64,19 @@ static long walk_step(__u32 i, void *arg)
 		struct mount *mnt = real_mount(vfsmnt);
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
-		/* the top of the mount tree, or a dentry of an internal (pipe, anon) fs */
-		if (d != w->mnt_root || up == mnt || !up) {
+		/* a dentry of an internal fs (memfd, pipe): no place in any tree, only its name */
+		if (d != w->mnt_root) {
+			idx = w->depth;
+			if (idx < PATH_DEPTH_MAX && l.len) {
+				pp->name[idx & PATH_DEPTH_MASK] = (__u64)l.name;
+				pp->len[idx & PATH_DEPTH_MASK] = l.len;
+				w->depth = idx + 1;
+			}
+			w->done = 1;
+			return 1;
+		}
+		/* the top of the mount tree */
+		if (up == mnt || !up) {
 			w->done = 1;
 			return 1;
 		}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SeclEvent } from '@vigil/operator/secl';
 import { EXEC_F_ARGS_TRUNCATED, EXEC_F_ENVS_TRUNCATED, EXEC_F_SCRIPT } from '../../sensor/src/wire/wire.generated.ts';
-import { openTestSensor, skipReason, type TestSensor } from './helpers.ts';
+import { openTestSensor, runOps, skipReason, type TestSensor } from './helpers.ts';
 
 const skip = skipReason();
 
@@ -103,6 +103,18 @@ describe('process events', { skip: skip ?? false }, () => {
     assert.equal(rec.rec.cwd, realpathSync(dir));
     const exit = s.of(r.pid).find((e) => e.type === 'exit') as SeclEvent | undefined;
     assert.deepEqual(exit?.exit, { cause: 0, code: 3 });
+  });
+
+  it('reports a program run from a memfd with an empty path and a memfd: name', () => {
+    const r = runOps(['memfdexec', '/bin/true', 'fileless']);
+    s.drain();
+    // vigil-ops itself, then the program it ran from the memfd
+    const execs = s.of(r.pid).filter((e) => e.type === 'exec');
+    assert.equal(execs.length, 2);
+    const ev = execs[1] as SeclEvent;
+    assert.equal(ev.process.file.path, '');
+    assert.equal(ev.process.file.name, 'memfd:fileless');
+    assert.equal(ev.process.argv0, 'fileless');
   });
 
   it('reports fork with the child and its parent, and exit with the code or the signal', () => {

@@ -52,13 +52,21 @@ export function basename(p: string): string {
 
 
 
+/**
+ * A file of an internal mount (memfd) has no path, only its name: the kernel reports
+ * "/memfd:<name>", SECL wants path "" and name "memfd:<name>".
+ */
+function internal(path: string): boolean {
+  return path.startsWith('/memfd:') && path.indexOf('/', 1) < 0;
+}
+
 /** SECL FileInfo from the wire, plus extra (destination) properties in the same object. */
 export function toFileInfo<X extends object = object>(w: WireFileInfo, users: UserNames, extra?: X): FileInfo & X {
   const path = w.flags & FILE_F_PATH_LEXICAL && (w.path.includes('/.') || w.path.includes('//')) ? normalizePath(w.path) : w.path;
   const known = (w.flags & FILE_F_HAS_INODE) !== 0;
   // one literal, one shape: this runs for every file event
   const f: FileInfo = {
-    path,
+    path: internal(path) ? '' : path,
     name: basename(path),
     inode: known ? w.ino : 0,
     mount_id: known ? w.mountId : 0,
