@@ -1,7 +1,7 @@
 // Shared by the kernel tests and benchmarks: why to skip, the vigil-ops syscall driver
 // (compiled on demand), and a sensor with its pipeline collecting every event.
 import { execFileSync, spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventName } from '../../sensor/src/kernel/event-types.ts';
@@ -23,6 +23,24 @@ export function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'kernel tests need root (they load BPF programs)';
   if (!addonBuilt()) return `the sensor addon is not built (${ADDON_PATH}): run make build`;
   return undefined;
+}
+
+/**
+ * For a benchmark: a file to hammer, in an application's data directory (outside the
+ * path prefixes Datadog's default policy approves, /tmp/ being one), or undefined after
+ * printing why benchmarks cannot run here.
+ */
+export function benchFile(name: string): { file: string; dispose(): void } | undefined {
+  const skip = skipReason();
+  if (skip) {
+    console.log(`skipped: ${skip}`);
+    return undefined;
+  }
+  const dir = '/var/cache/vigil-bench';
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, 'x');
+  return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The vigil-ops helper, compiled into test/bpf/build when missing or older than its source. */

@@ -8,14 +8,14 @@
 //   names      the same filters without their path prefixes (basenames, flags,
 //              executables only): what the prefix approvers cost
 //   all-pass   every event of every type sent, decoded and enriched
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileRuleset, loadPolicyFile } from '@vigil/operator/secl';
 import { EVENT_NAMES, type EventName } from '../../sensor/src/kernel/event-types.ts';
 import { fromSeclPlan, type FilterSpec } from '../../sensor/src/kernel/filters.ts';
 import { diffStats } from '../../sensor/src/kernel/stats.ts';
-import { openTestSensor, skipReason, timeOps } from './helpers.ts';
+import { benchFile, openTestSensor, timeOps } from './helpers.ts';
 
 const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 5);
 const OPENS = 200_000;
@@ -47,16 +47,9 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const skip = skipReason();
-  if (skip) {
-    console.log(`skipped: ${skip}`);
-    return;
-  }
-  // an application's data file: outside the prefixes Datadog's policy approves (/tmp/ is one)
-  const dir = '/var/cache/vigil-bench';
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'file');
-  writeFileSync(file, 'x');
+  const bench = benchFile('openclose');
+  if (!bench) return;
+  const { file } = bench;
   const types: EventName[] = [...EVENT_NAMES];
   const s = openTestSensor({ types, keepRecords: false, keepEvents: false });
   const programs = s.kernel.plan.programs;
@@ -96,7 +89,7 @@ async function main(): Promise<void> {
     }
   } finally {
     s.close();
-    rmSync(dir, { recursive: true, force: true });
+    bench.dispose();
   }
 
   const oc = results.openclose;

@@ -4,10 +4,8 @@
 //     that rate;
 //   - a paced storm at the target rate (200k events/s), to see whether it runs drop-free;
 //   - RSS of this process after one million events.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { diffStats } from '../../sensor/src/kernel/stats.ts';
-import { openTestSensor, runOpsAsync, skipReason, type TestSensor } from './helpers.ts';
+import { benchFile, openTestSensor, runOpsAsync, type TestSensor } from './helpers.ts';
 
 const MIB = 2 ** 20;
 
@@ -26,16 +24,9 @@ async function measure(s: TestSensor, file: string, events: number, pace: boolea
 }
 
 async function main(): Promise<void> {
-  const skip = skipReason();
-  if (skip) {
-    console.log(`skipped: ${skip}`);
-    return;
-  }
-  // outside /tmp: no approver of a default ruleset would pick it (not that any runs here)
-  const dir = '/var/cache/vigil-bench';
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'storm');
-  writeFileSync(file, 'x');
+  const bench = benchFile('storm');
+  if (!bench) return;
+  const { file } = bench;
   const rss0 = process.memoryUsage().rss;
   // no events kept: only the pipeline's work counts
   const s = openTestSensor({ types: ['exec', 'fork', 'exit', 'open'], keepRecords: false, keepEvents: false });
@@ -60,7 +51,7 @@ async function main(): Promise<void> {
     );
   } finally {
     s.close();
-    rmSync(dir, { recursive: true, force: true });
+    bench.dispose();
   }
 }
 
