@@ -43,7 +43,10 @@ const VERSION = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'),
 export const RunEnvSchema = z.object({
   NODE_NAME: z.string().min(1).optional(),
   VIGIL_NAMESPACE: z.string().min(1).optional(),
+  /** The last good ruleset and other state that must survive a restart. */
   VIGIL_STATE_DIR: z.string().min(1).default('/var/lib/vigil'),
+  /** Signals not delivered yet (default: <state dir>/spool). */
+  VIGIL_SPOOL_DIR: z.string().min(1).optional(),
 });
 
 export const RunArgsSchema = z.object({
@@ -152,7 +155,7 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   if (inCluster) {
     kc = new k8s.KubeConfig();
     kc.loadFromDefault();
-    reporter = new SignalReporter({ kubeConfig: kc, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: join(env.VIGIL_STATE_DIR, 'spool'), log });
+    reporter = new SignalReporter({ kubeConfig: kc, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log });
     pods = new PodIndex();
     try {
       const n = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name: node });
