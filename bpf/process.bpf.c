@@ -32,6 +32,30 @@ static __always_inline void fill_creds(struct process_exec_event *e, struct task
 	bpf_probe_read_kernel(&e->cap_permitted, 8, (void *)cred + bpf_core_field_offset(struct cred, cap_permitted));
 }
 
+/*
+ * An exec of a program named in kill_exec is signalled here, before the new program runs
+ * a single instruction of its own (bpf_send_signal targets current, the new image).
+ * Independent of the event filters: a kill must not depend on whether the event is sent.
+ */
+static __always_inline bool kill_on_exec(struct linux_binprm *bprm)
+{
+	__u32 type = EVENT_EXEC;
+	struct type_filter *tf = bpf_map_lookup_elem(&filters, &type);
+	struct name_key key = {};
+	__u32 *sig;
+
+	if (!tf || !(tf->approvers & USE_KILL_EXEC))
+		return false;
+	key.type = EVENT_EXEC;
+	key.kind = NAME_KIND_EXE;
+	if (bpf_probe_read_kernel_str(key.name, sizeof(key.name), BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name)) <= 0)
+		return false;
+	sig = bpf_map_lookup_elem(&kill_exec, &key);
+	if (!sig)
+		return false;
+	return bpf_send_signal(*sig) == 0;
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -43,18 +67,23 @@ int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	struct mm_struct *mm;
 	struct tty_struct *tty;
 	__u32 cur = sizeof(*e);
-	bool trunc;
+	bool trunc, killed;
 
 	/* a discarder was about the program this process ran until now (look before
 	 * deleting: a lookup takes no lock, and most processes have no discarder) */
 	forget_discarder(tgid);
-	if (is_self() || !filter_enter(EVENT_EXEC, &fs))
+	if (is_self())
+		return 0;
+	killed = kill_on_exec(bprm);
+	if (!filter_enter(EVENT_EXEC, &fs))
 		return 0;
 	ev = scratch();
 	if (!ev)
 		return 0;
 	e = (struct process_exec_event *)ev->data;
 	fill_header_current(&e->hdr, EVENT_EXEC);
+	if (killed)
+		e->hdr.flags |= EVENT_F_KILLED;
 	e->flags = 0;
 	e->argc = BPF_CORE_READ(bprm, argc);
 	e->envc = BPF_CORE_READ(bprm, envc);

@@ -60,6 +60,7 @@ enum event_type {
 
 /* event_header.flags */
 #define EVENT_F_UNAPPROVED 0x01 /* failed the approvers: feeds the process cache, not the rules */
+#define EVENT_F_KILLED 0x02     /* the kernel signalled the task (kill_exec): it never ran user code */
 
 /* A string in the variable part of the record: offset from the record start. */
 struct vstr {
@@ -267,6 +268,7 @@ struct file_truncate_event {
 #define APPROVE_FLAGS 0x04     /* type_filter.flags_mask: (open flags & mask) != 0 */
 #define APPROVE_EXE 0x08       /* approve_names, kind NAME_KIND_EXE: the process executable's basename */
 #define USE_DISCARDERS 0x100   /* look the process up in discarders */
+#define USE_KILL_EXEC 0x200    /* exec only: look the new program's basename up in kill_exec */
 
 /* value of filters[type] */
 struct type_filter {

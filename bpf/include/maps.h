@@ -49,6 +49,15 @@ struct {
 	__type(value, __u8);
 } approve_prefix SEC(".maps") __weak;
 
+/* Active Protection in the kernel: basename of an executed file (name_key, type
+ * EVENT_EXEC, kind NAME_KIND_EXE) -> the signal sent to the task before it runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct name_key);
+	__type(value, __u32);
+} kill_exec SEC(".maps") __weak;
+
 /* Process discarders: tgid -> mask of event types (1 << type) not to send.
  * The kernel removes an entry at exec and at exit: a discarder is about one program. */
 struct {

@@ -2,12 +2,12 @@
 // and envp with truncation, parent and ancestors, uid), fork, and exit with its code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SeclEvent } from '@vigil/operator/secl';
-import { EXEC_F_ARGS_TRUNCATED, EXEC_F_ENVS_TRUNCATED, EXEC_F_SCRIPT } from '../../sensor/src/wire/wire.generated.ts';
+import { EVENT_F_KILLED, EXEC_F_ARGS_TRUNCATED, EXEC_F_ENVS_TRUNCATED, EXEC_F_SCRIPT } from '../../sensor/src/wire/wire.generated.ts';
 import { openTestSensor, runOps, skipReason, type TestSensor } from './helpers.ts';
 
 const skip = skipReason();
@@ -115,6 +115,25 @@ describe('process events', { skip: skip ?? false }, () => {
     assert.equal(ev.process.file.path, '');
     assert.equal(ev.process.file.name, 'memfd:fileless');
     assert.equal(ev.process.argv0, 'fileless');
+  });
+
+  it('kills a program named in kill_exec before it runs, and says so in the exec event', () => {
+    const miner = join(dir, 'xmrig');
+    copyFileSync('/bin/echo', miner);
+    chmodSync(miner, 0o755);
+    s.kernel.setFilters({ exec: { mode: 'pass', kill: [{ exe: 'xmrig', signal: 9 }] } });
+    try {
+      const r = spawnSync(miner, ['should not print']);
+      assert.equal(r.signal, 'SIGKILL');
+      assert.equal(String(r.stdout), '', 'no instruction of the program ran');
+      s.drain();
+      const rec = s.records.find((d) => d.type === 'exec' && d.rec.hdr.pid === r.pid);
+      assert.ok(rec && rec.rec.hdr.flags & EVENT_F_KILLED);
+      const other = spawnSync('/bin/echo', ['ok']);
+      assert.equal(String(other.stdout), 'ok\n', 'other programs run');
+    } finally {
+      s.kernel.setFilters({});
+    }
   });
 
   it('reports fork with the child and its parent, and exit with the code or the signal', () => {

@@ -10,6 +10,7 @@ import {
   FILTER_DROP,
   FILTER_PASS,
   USE_DISCARDERS,
+  USE_KILL_EXEC,
   readTypeFilter,
 } from '../wire/wire.generated.ts';
 import type { NativeSensor } from '../native/addon.ts';
@@ -44,6 +45,14 @@ describe('planFilters', () => {
     assert.equal(modeOf(plan, EventType.EVENT_OPEN).mode, FILTER_PASS);
     assert.equal(plan.names.length, 0);
     assert.equal(plan.notes.length, 1);
+  });
+
+  it('plans in-kernel kills on exec whatever the mode', () => {
+    const plan = planFilters({ exec: { mode: 'pass', kill: [{ exe: 'xmrig', signal: 9 }] } }, ['exec']);
+    assert.equal(modeOf(plan, EventType.EVENT_EXEC).approvers, USE_KILL_EXEC);
+    assert.equal(plan.kills.length, 1);
+    assert.equal(plan.kills[0]?.key.toString('utf8', 8, 13), 'xmrig');
+    assert.equal(plan.kills[0]?.value.readUInt32LE(0), 9);
   });
 
   it('shortens long prefixes (a shorter prefix matches more)', () => {

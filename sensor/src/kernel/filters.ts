@@ -16,6 +16,7 @@ import {
   NAME_KIND_EXE,
   NAME_KIND_FILE,
   USE_DISCARDERS,
+  USE_KILL_EXEC,
   VIGIL_APPROVER_NAME_MAX,
   VIGIL_APPROVER_PREFIX_MAX,
   writeTypeFilter,
@@ -35,6 +36,11 @@ export interface TypeFilterSpec {
   readonly flagsMask?: number;
   /** Consult the process discarders for this type. */
   readonly useDiscarders?: boolean;
+  /**
+   * exec only: programs killed in the kernel before they run (Active Protection where the
+   * verdict is the executable's basename); applies whatever the mode.
+   */
+  readonly kill?: ReadonlyArray<{ readonly exe: string; readonly signal: number }>;
 }
 
 export type FilterSpec = Partial<Record<EventName, TypeFilterSpec>>;
@@ -46,6 +52,8 @@ export interface FilterPlan {
   readonly names: readonly Buffer[];
   /** approve_prefix keys. */
   readonly prefixes: readonly Buffer[];
+  /** kill_exec entries: key and signal. */
+  readonly kills: ReadonlyArray<{ readonly key: Buffer; readonly value: Buffer }>;
   /** Where the plan had to widen the spec (the kernel may pass more, never less). */
   readonly notes: readonly string[];
 }
@@ -80,6 +88,7 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
   const modes: Array<{ type: number; value: Buffer }> = [];
   const names: Buffer[] = [];
   const prefixes: Buffer[] = [];
+  const kills: Array<{ key: Buffer; value: Buffer }> = [];
   const notes: string[] = [];
   const on = new Set(enabled);
   for (const name of EVENT_NAMES) {
@@ -120,17 +129,31 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
     } else {
       approvers &= USE_DISCARDERS;
     }
+    if (name === 'exec') {
+      for (const k of s.kill ?? []) {
+        const key = nameKey(type, NAME_KIND_EXE, k.exe);
+        if (!key) {
+          notes.push(`exec: cannot kill "${k.exe}" in the kernel (name too long for a key)`);
+          continue;
+        }
+        const value = Buffer.alloc(4);
+        value.writeUInt32LE(k.signal);
+        kills.push({ key, value });
+        approvers |= USE_KILL_EXEC;
+      }
+    }
     const value = Buffer.alloc(TYPE_FILTER_SIZE);
     writeTypeFilter(value, 0, { mode, approvers, flagsMask: mode === FILTER_APPROVE ? (s.flagsMask ?? 0) : 0 });
     modes.push({ type, value });
   }
-  return { modes, names, prefixes, notes };
+  return { modes, names, prefixes, kills, notes };
 }
 
 /** The filter maps of one loaded sensor, and what this process has written into them. */
 export class KernelFilters {
   private names = new Map<string, Buffer>();
   private prefixes = new Map<string, Buffer>();
+  private kills = new Map<string, Buffer>();
   private readonly one = Buffer.from([1]);
 
   constructor(private readonly sensor: NativeSensor) {}
@@ -140,11 +163,15 @@ export class KernelFilters {
     const nextPrefixes = new Map(plan.prefixes.map((k) => [k.toString('hex'), k]));
     for (const [hex, k] of nextNames) if (!this.names.has(hex)) this.sensor.mapUpdate('approve_names', k, this.one);
     for (const [hex, k] of nextPrefixes) if (!this.prefixes.has(hex)) this.sensor.mapUpdate('approve_prefix', k, this.one);
+    const nextKills = new Map(plan.kills.map(({ key, value }) => [key.toString('hex'), key]));
+    for (const { key, value } of plan.kills) this.sensor.mapUpdate('kill_exec', key, value);
     for (const { type, value } of plan.modes) this.sensor.mapUpdate('filters', u32(type), value);
     for (const [hex, k] of this.names) if (!nextNames.has(hex)) this.sensor.mapDelete('approve_names', k);
     for (const [hex, k] of this.prefixes) if (!nextPrefixes.has(hex)) this.sensor.mapDelete('approve_prefix', k);
+    for (const [hex, k] of this.kills) if (!nextKills.has(hex)) this.sensor.mapDelete('kill_exec', k);
     this.names = nextNames;
     this.prefixes = nextPrefixes;
+    this.kills = nextKills;
   }
 
   /** Stop sending these event types for this process until it execs or exits. */

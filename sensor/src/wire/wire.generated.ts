@@ -13,6 +13,7 @@ export const VIGIL_EVENT_TYPE_MAX = 64;
 export const VIGIL_APPROVER_NAME_MAX = 56;
 export const VIGIL_APPROVER_PREFIX_MAX = 120;
 export const EVENT_F_UNAPPROVED = 1;
+export const EVENT_F_KILLED = 2;
 export const FILE_F_PATH_TRUNCATED = 1;
 export const FILE_F_PATH_LEXICAL = 2;
 export const FILE_F_PATH_ERROR = 4;
@@ -30,6 +31,7 @@ export const APPROVE_PREFIX = 2;
 export const APPROVE_FLAGS = 4;
 export const APPROVE_EXE = 8;
 export const USE_DISCARDERS = 256;
+export const USE_KILL_EXEC = 512;
 export const NAME_KIND_FILE = 0;
 export const NAME_KIND_EXE = 1;
 
