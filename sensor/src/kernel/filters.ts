@@ -163,7 +163,7 @@ export class KernelFilters {
     const nextPrefixes = new Map(plan.prefixes.map((k) => [k.toString('hex'), k]));
     for (const [hex, k] of nextNames) if (!this.names.has(hex)) this.sensor.mapUpdate('approve_names', k, this.one);
     for (const [hex, k] of nextPrefixes) if (!this.prefixes.has(hex)) this.sensor.mapUpdate('approve_prefix', k, this.one);
-    const nextKills = new Map(plan.kills.map(({ key, value }) => [key.toString('hex'), key]));
+    const nextKills = new Map(plan.kills.map(({ key }) => [key.toString('hex'), key]));
     for (const { key, value } of plan.kills) this.sensor.mapUpdate('kill_exec', key, value);
     for (const { type, value } of plan.modes) this.sensor.mapUpdate('filters', u32(type), value);
     for (const [hex, k] of this.names) if (!nextNames.has(hex)) this.sensor.mapDelete('approve_names', k);
