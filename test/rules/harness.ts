@@ -370,3 +370,35 @@ export class FakeContainer {
 export function ruleFile(name: string): string {
   return join(DEFAULT_RULES_DIR, `${name}.yaml`);
 }
+
+/** A local DNS resolver on 127.0.0.1:53 (fixtures/resolver.mjs), as a process of its own. */
+export interface Resolver {
+  /** False when port 53 was taken by someone else's resolver (queries still leave the host stack). */
+  readonly ours: boolean;
+  close(): void;
+}
+
+export async function startResolver(): Promise<Resolver> {
+  const child = spawn(process.execPath, [join(here, 'fixtures', 'resolver.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.on('exit', () => resolve(out.trim() || 'exited'));
+  });
+  return {
+    ours: first === 'ready',
+    close: () => {
+      child.stdin.end();
+      child.kill();
+    },
+  };
+}
+
+/** Starts a program in the background (not detached); the caller stops it. */
+export function background(cmd: string, args: readonly string[] = []): { pid: number; stop(): void } {
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  return { pid: child.pid ?? 0, stop: () => child.kill('SIGKILL') };
+}

@@ -98,6 +98,15 @@ describe('process rules', { skip: skip ?? false }, () => {
     check: (ev) => assert.equal(ev.process.file.name, 'memfd:vigil-fileless'),
   }, 'fires on fexecve of a memfd, quiet on fexecve of a regular file');
   ruleTest(S, {
+    rule: 'vigil_fileless_memfd_exec',
+    trigger: () => trigger('memfd-exec-path'),
+    nearMiss: () => run('/usr/bin/true'),
+    check: (ev) => {
+      assert.equal(ev.process.file.name, 'memfd:vigil-fileless');
+      assert.equal(ev.process.file.path, '');
+    },
+  }, 'fires on a memfd executed through /proc/self/fd/N (as interpreters do), quiet on /usr/bin/true');
+  ruleTest(S, {
     rule: 'vigil_hidden_executable',
     trigger: () => run(x.tool('.hidden-payload')),
     nearMiss: () => run(x.tool('visible-payload')),
