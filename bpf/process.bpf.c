@@ -37,12 +37,27 @@ static __always_inline void fill_creds(struct process_exec_event *e, struct task
  * a single instruction of its own (bpf_send_signal targets current, the new image).
  * Independent of the event filters: a kill must not depend on whether the event is sent.
  */
+static __always_inline bool in_kill_scope(__u32 scope)
+{
+	struct kill_scope_key k = { .scope = scope };
+
+	/* level 0 is the root; the task's own cgroup is the deepest level that answers */
+	for (int level = 1; level <= VIGIL_KILL_SCOPE_DEPTH; level++) {
+		k.cgroup_id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!k.cgroup_id)
+			return false;
+		if (bpf_map_lookup_elem(&kill_scopes, &k))
+			return true;
+	}
+	return false;
+}
+
 static __always_inline bool kill_on_exec(struct linux_binprm *bprm)
 {
 	__u32 type = EVENT_EXEC;
 	struct type_filter *tf = bpf_map_lookup_elem(&filters, &type);
 	struct name_key key = {};
-	__u32 *sig;
+	struct kill_verdict *v;
 
 	if (!tf || !(tf->approvers & USE_KILL_EXEC))
 		return false;
@@ -50,10 +65,12 @@ static __always_inline bool kill_on_exec(struct linux_binprm *bprm)
 	key.kind = NAME_KIND_EXE;
 	if (bpf_probe_read_kernel_str(key.name, sizeof(key.name), BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name)) <= 0)
 		return false;
-	sig = bpf_map_lookup_elem(&kill_exec, &key);
-	if (!sig)
+	v = bpf_map_lookup_elem(&kill_exec, &key);
+	if (!v)
 		return false;
-	return bpf_send_signal(*sig) == 0;
+	if (v->scope && !in_kill_scope(v->scope))
+		return false;
+	return bpf_send_signal(v->signal) == 0;
 }
 
 SEC("raw_tp/sched_process_exec")

@@ -317,6 +317,27 @@ enum drop_cause {
 	DROP_CAUSE_MAX = 8,
 };
 
+/*
+ * Active Protection in the kernel (kill_exec, kill_scopes). A kill_exec entry applies
+ * everywhere (scope 0) or only to tasks whose cgroup, or one of its ancestors, is listed in
+ * kill_scopes under the entry's scope: user space lists the cgroups of the pods a policy
+ * covers (a pod's cgroup holds its containers) and the top-level host cgroups.
+ */
+#define VIGIL_KILL_SCOPE_DEPTH 16 /* ancestor levels the kernel checks */
+
+/* value of kill_exec */
+struct kill_verdict {
+	__u32 signal;
+	__u32 scope;   /* 0: everywhere; else the kill_scopes scope id */
+};
+
+/* key of kill_scopes (hash, value __u8) */
+struct kill_scope_key {
+	__u64 cgroup_id;
+	__u32 scope;
+	__u32 pad;
+};
+
 #ifdef __cplusplus
 #define VIGIL_ASSERT(c, m) static_assert(c, m)
 #else
@@ -343,5 +364,7 @@ VIGIL_ASSERT(sizeof(struct type_filter) == 16, "type_filter");
 VIGIL_ASSERT(sizeof(struct name_key) == 64, "name_key");
 VIGIL_ASSERT(sizeof(struct prefix_key) == 128, "prefix_key");
 VIGIL_ASSERT(sizeof(struct type_stats) == 40, "type_stats");
+VIGIL_ASSERT(sizeof(struct kill_verdict) == 8, "kill_verdict");
+VIGIL_ASSERT(sizeof(struct kill_scope_key) == 16, "kill_scope_key");
 
 #endif /* VIGIL_EVENTS_H */

@@ -50,13 +50,22 @@ struct {
 } approve_prefix SEC(".maps") __weak;
 
 /* Active Protection in the kernel: basename of an executed file (name_key, type
- * EVENT_EXEC, kind NAME_KIND_EXE) -> the signal sent to the task before it runs. */
+ * EVENT_EXEC, kind NAME_KIND_EXE) -> the signal sent to the task before it runs, and
+ * where (struct kill_verdict: everywhere, or the cgroups of a scope in kill_scopes). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct name_key);
-	__type(value, __u32);
+	__type(value, struct kill_verdict);
 } kill_exec SEC(".maps") __weak;
+
+/* The cgroups a scoped kill applies in: (cgroup id, scope) -> 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct kill_scope_key);
+	__type(value, __u8);
+} kill_scopes SEC(".maps") __weak;
 
 /* Process discarders: tgid -> mask of event types (1 << type) not to send.
  * The kernel removes an entry at exec and at exit: a discarder is about one program. */

@@ -53,6 +53,7 @@ describe('planFilters', () => {
     assert.equal(plan.kills.length, 1);
     assert.equal(plan.kills[0]?.key.toString('utf8', 8, 13), 'xmrig');
     assert.equal(plan.kills[0]?.value.readUInt32LE(0), 9);
+    assert.equal(plan.kills[0]?.value.readUInt32LE(4), 0, 'scope 0: everywhere');
   });
 
   it('shortens long prefixes (a shorter prefix matches more)', () => {

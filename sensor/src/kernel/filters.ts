@@ -19,6 +19,8 @@ import {
   USE_KILL_EXEC,
   VIGIL_APPROVER_NAME_MAX,
   VIGIL_APPROVER_PREFIX_MAX,
+  writeKillScopeKey,
+  writeKillVerdict,
   writeTypeFilter,
 } from '../wire/wire.generated.ts';
 import { EVENT_NAMES, EVENT_TYPES, type EventName } from './event-types.ts';
@@ -40,7 +42,7 @@ export interface TypeFilterSpec {
    * exec only: programs killed in the kernel before they run (Active Protection where the
    * verdict is the executable's basename); applies whatever the mode.
    */
-  readonly kill?: ReadonlyArray<{ readonly exe: string; readonly signal: number }>;
+  readonly kill?: ReadonlyArray<{ readonly exe: string; readonly signal: number; /** 0 or absent: everywhere; else a kill_scopes scope. */ readonly scope?: number }>;
 }
 
 export type FilterSpec = Partial<Record<EventName, TypeFilterSpec>>;
@@ -136,8 +138,8 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
           notes.push(`exec: cannot kill "${k.exe}" in the kernel (name too long for a key)`);
           continue;
         }
-        const value = Buffer.alloc(4);
-        value.writeUInt32LE(k.signal);
+        const value = Buffer.alloc(LAYOUT.kill_verdict.size);
+        writeKillVerdict(value, 0, { signal: k.signal, scope: k.scope ?? 0 });
         kills.push({ key, value });
         approvers |= USE_KILL_EXEC;
       }
@@ -172,6 +174,24 @@ export class KernelFilters {
     this.names = nextNames;
     this.prefixes = nextPrefixes;
     this.kills = nextKills;
+  }
+
+  private scopes = new Map<string, Buffer>();
+
+  /**
+   * The cgroups where scoped kills apply (kill_scopes): (cgroup id, scope) pairs. Added
+   * before stale ones go, so a cgroup staying in scope is never out of it for a moment.
+   */
+  setKillScopes(entries: Iterable<{ readonly cgroupId: bigint; readonly scope: number }>): void {
+    const next = new Map<string, Buffer>();
+    for (const e of entries) {
+      const key = Buffer.alloc(LAYOUT.kill_scope_key.size);
+      writeKillScopeKey(key, 0, { cgroupId: Number(e.cgroupId), scope: e.scope }); // cgroup ids are inode numbers, far below 2^53
+      next.set(key.toString('hex'), key);
+    }
+    for (const [hex, k] of next) if (!this.scopes.has(hex)) this.sensor.mapUpdate('kill_scopes', k, this.one);
+    for (const [hex, k] of this.scopes) if (!next.has(hex)) this.sensor.mapDelete('kill_scopes', k);
+    this.scopes = next;
   }
 
   /** Stop sending these event types for this process until it execs or exits. */

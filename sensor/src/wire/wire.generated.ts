@@ -34,6 +34,7 @@ export const USE_DISCARDERS = 256;
 export const USE_KILL_EXEC = 512;
 export const NAME_KIND_FILE = 0;
 export const NAME_KIND_EXE = 1;
+export const VIGIL_KILL_SCOPE_DEPTH = 16;
 
 export const EventType = {
   EVENT_EXEC: 1,
@@ -114,6 +115,8 @@ export const LAYOUT = {
   name_key: { size: 64, fields: { type: 0, kind: 4, name: 8 } },
   prefix_key: { size: 128, fields: { prefixlen: 0, type: 4, path: 8 } },
   type_stats: { size: 40, fields: { seen: 0, sent: 8, filtered: 16, discarded: 24, lost: 32 } },
+  kill_verdict: { size: 8, fields: { signal: 0, scope: 4 } },
+  kill_scope_key: { size: 16, fields: { cgroup_id: 0, scope: 8, pad: 12 } },
 } as const satisfies Readonly<Record<string, StructLayout>>;
 
 export interface EventHeader {
@@ -601,4 +604,44 @@ export function writeTypeStats(b: Buffer, o: number, v: TypeStats): void {
   b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.filtered)), o + 16);
   b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.discarded)), o + 24);
   b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.lost)), o + 32);
+}
+
+export interface KillVerdict {
+  signal: number;
+  scope: number;
+}
+
+/** Reads struct kill_verdict at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKillVerdict(b: Buffer, base: number, o: number): KillVerdict {
+  void base;
+  return {
+    signal: b.readUInt32LE(o),
+    scope: b.readUInt32LE(o + 4),
+  };
+}
+
+/** Writes struct kill_verdict at offset o of b (padding left as it is: zero it first). */
+export function writeKillVerdict(b: Buffer, o: number, v: KillVerdict): void {
+  b.writeUInt32LE(v.signal, o);
+  b.writeUInt32LE(v.scope, o + 4);
+}
+
+export interface KillScopeKey {
+  cgroupId: number;
+  scope: number;
+}
+
+/** Reads struct kill_scope_key at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKillScopeKey(b: Buffer, base: number, o: number): KillScopeKey {
+  void base;
+  return {
+    cgroupId: u64(b, o),
+    scope: b.readUInt32LE(o + 8),
+  };
+}
+
+/** Writes struct kill_scope_key at offset o of b (padding left as it is: zero it first). */
+export function writeKillScopeKey(b: Buffer, o: number, v: KillScopeKey): void {
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.cgroupId)), o);
+  b.writeUInt32LE(v.scope, o + 8);
 }
