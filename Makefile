@@ -21,7 +21,7 @@ TSX := node --import tsx
 # Debian packages the build needs (bpf toolchain, addon build, PKI for the local cluster).
 APT_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config openssl make g++ python3 iproute2 util-linux
 # Generated files that are committed; `make check-generated` fails when they are stale.
-GENERATED := bpf/include/vmlinux.h crds charts/vigil/crds operator/src/ruleset sensor/src/wire operator/src/secl/FIELDS.md charts/vigil/RULES.md
+GENERATED := bpf/include/vmlinux.h sensor/native/src/layout.generated.h crds charts/vigil/crds operator/src/ruleset sensor/src/wire operator/src/secl/FIELDS.md charts/vigil/RULES.md
 # Each generator is a TypeScript script that rewrites its committed output; added per feature.
 GENERATORS := operator/scripts/gen-crds.ts operator/scripts/gen-proto.ts operator/scripts/gen-fields.ts \
               sensor/scripts/gen-wire.ts operator/scripts/gen-rules-table.ts
