@@ -139,7 +139,7 @@ export class KubeClient {
       for await (const c of res) chunks.push(c as Buffer);
       throw KubeApiError.fromStatus(status, Buffer.concat(chunks).toString('utf8'), `watch ${path}`);
     }
-    res.socket.setTimeout(opts.idleMs, () => res.destroy(new KubeApiError('timeout', 0, `watch ${path}: idle for ${opts.idleMs} ms`)));
+    // The request's idle timeout (timeoutMs above) keeps watching the socket while the body streams.
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     await new Promise<void>((resolve, reject) => {
       // readline re-emits input errors on the interface: unhandled, they would kill the process.
