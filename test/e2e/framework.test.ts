@@ -37,6 +37,10 @@ class BaseApiOperator extends ControllerOperator {
     await this.watchResource('vigil.dev', 'v1alpha1', 'sensors', async () => {});
   }
 
+  register(file: string) {
+    return this.registerCustomResourceDefinition(file);
+  }
+
   patchStatus(meta: ResourceEvent['meta'], status: unknown) {
     return this.patchResourceStatus(meta, status);
   }
@@ -127,6 +131,10 @@ test('framework: resuming watches, 410 relists, conflict-retrying status writes'
     // The base returned null on any status error; ours throws a typed error.
     const meta = { id: 'sensors.vigil.dev/v1alpha1', name: 'no-such-sensor', resourceVersion: '1', apiVersion: 'vigil.dev/v1alpha1', kind: 'Sensor' };
     await assert.rejects(op.patchStatus(meta, { drops: 1 }), (e: unknown) => e instanceof KubeApiError && e.code === 'not-found');
+    // CRD registration applies (and so upgrades) instead of create-and-ignore-409.
+    const reg = await op.register(join(ROOT, 'crds', 'vigil.dev_sensors.yaml'));
+    assert.deepEqual([reg.group, reg.plural, reg.versions[0]?.name], ['vigil.dev', 'sensors', 'v1alpha1']);
+    assert.match(kubectl(cluster.kubeconfig, ['get', 'crd', 'sensors.vigil.dev', '-o', 'yaml', '--show-managed-fields']), /manager: vigil-operator/);
   });
 
   await t.test('a status write on a stale object meets 409, reads it again and succeeds', async () => {

@@ -10,12 +10,15 @@
 // object and in parallel across objects, retrying temporary failures with capped backoff.
 import dotI, { type ResourceEvent, type ResourceMeta, ResourceEventType } from '@dot-i/k8s-operator';
 import type { Logger } from 'pino';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { V1CustomResourceDefinitionVersion } from '@kubernetes/client-node';
 import { Informer, type Change, type InformerOptions, type WatchEvent } from './watch.ts';
 import { KeyedQueue } from './queue.ts';
 import { StatusWriter } from './status.ts';
 import { classify, KubeApiError } from './errors.ts';
 import { backoffMs, sleep } from './backoff.ts';
-import type { KubeClient, KubeObject, ResourceRef } from './kube.ts';
+import { CORE, type KubeClient, type KubeObject, type ResourceRef } from './kube.ts';
 import type { Counter, Registry } from './metrics.ts';
 
 const BaseOperator = dotI.default;
@@ -184,6 +187,17 @@ export abstract class ControllerOperator extends BaseOperator {
     inf.start();
     await inf.waitSynced();
     this.log.info({ resource: id }, 'watching');
+  }
+
+  /**
+   * Registers a CRD from a YAML file: server-side apply (so it is also upgraded), errors
+   * thrown — the base created it through client-node 0.20 and ignored every 409.
+   */
+  protected override async registerCustomResourceDefinition(crdFile: string): Promise<{ group: string; versions: V1CustomResourceDefinitionVersion[]; plural: string }> {
+    const crd = parseYaml(await readFile(crdFile, 'utf8')) as KubeObject & { spec: { group: string; versions: V1CustomResourceDefinitionVersion[]; names: { plural: string } } };
+    if (!crd.apiVersion?.startsWith('apiextensions.k8s.io/')) throw new Error(`${crdFile}: not a CustomResourceDefinition`);
+    await this.client.apply(CORE.crds, crd, 'vigil-operator', true);
+    return { group: crd.spec.group, versions: crd.spec.versions, plural: crd.spec.names.plural };
   }
 
   private refOf(meta: ResourceMeta): ResourceRef {
