@@ -398,7 +398,8 @@ export async function startResolver(): Promise<Resolver> {
 }
 
 /** Starts a program in the background (not detached); the caller stops it. */
-export function background(cmd: string, args: readonly string[] = []): { pid: number; stop(): void } {
+export function background(cmd: string, args: readonly string[] = []): { pid: number; exited: Promise<NodeJS.Signals | number | null>; stop(): void } {
   const child = spawn(cmd, args, { stdio: 'ignore' });
-  return { pid: child.pid ?? 0, stop: () => child.kill('SIGKILL') };
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  return { pid: child.pid ?? 0, exited, stop: () => child.kill('SIGKILL') };
 }
