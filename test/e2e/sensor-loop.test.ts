@@ -10,10 +10,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ControlPlane, kubectl, waitFor } from '../cluster/index.ts';
 import { CgroupResolver } from '../../sensor/src/enrich/container.ts';
 import { KubeClient, OperatorProcess, ROOT, applyYaml, installChart, readPublished, serviceAccountKubeconfig } from './operator-harness.ts';
@@ -122,9 +122,14 @@ spec:
     await waitFor('rule NODES 1/1', 10_000, () => /e2e-tool\s+high\s+True\s+1\/1/.test(kubectl(kc, ['get', 'securityrules', 'e2e-tool'])));
   });
 
-  // The "container": namespaces from unshare, a cgroup named the way kubelet + containerd do.
-  const podUid = randomUUID();
+  // The "container": namespaces from unshare, a cgroup named the way kubelet + containerd
+  // do, with the pod's real uid (the apiserver assigns it).
   const cid = randomBytes(32).toString('hex');
+  kubectl(kc, ['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: app, labels: { app: 'web' } },
+    spec: { nodeName: node, containers: [{ name: 'web', image: 'registry.example/web:1.4' }] },
+  }));
+  const podUid = kubectl(kc, ['get', 'pod', 'web-1', '-n', app, '-o', 'jsonpath={.metadata.uid}']).trim();
   const cgroup = `vigil-e2e.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${podUid.replace(/-/g, '_')}.slice/cri-containerd-${cid}.scope`;
   mkdirSync(join(resolver.mount, cgroup), { recursive: true });
   cleanups.push(() => {
@@ -133,10 +138,6 @@ spec:
       try { rmdirSync(join(resolver.mount, ...parts.slice(0, i))); } catch { /* still in use */ }
     }
   });
-  kubectl(kc, ['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: app, uid: undefined, labels: { app: 'web' } },
-    spec: { nodeName: node, containers: [{ name: 'web', image: 'registry.example/web:1.4' }] },
-  }));
   kubectl(kc, ['patch', 'pod', 'web-1', '-n', app, '--subresource=status', '--type=merge', '-p', JSON.stringify({
     status: { phase: 'Running', containerStatuses: [{ name: 'web', image: 'registry.example/web:1.4', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${cid}` }] },
   })]);
@@ -184,5 +185,91 @@ spec:
     const before = signals()[0]?.status?.count ?? 0;
     inContainer(bin);
     await waitFor('still detecting', 10_000, () => (signals()[0]?.status?.count ?? 0) > before);
+  });
+
+  // A tiny static program whose first act is to create the file named by its argument.
+  const markerSrc = join(mkdtempSync(join(tmpdir(), 'vigil-xmrig-')), 'marker.c');
+  writeFileSync(markerSrc, '#include <fcntl.h>\n#include <unistd.h>\nint main(int c, char **v) { if (c > 1) close(open(v[1], O_CREAT | O_WRONLY, 0600)); return 0; }\n');
+  const xmrig = join(dirname(markerSrc), 'xmrig');
+  const cc = spawnSync('gcc', ['-static', '-O2', '-o', xmrig, markerSrc], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, cc.stderr);
+  const policy = (mode: string, extra = ''): string => `apiVersion: vigil.dev/v1alpha1
+kind: ActiveProtectionPolicy
+metadata: {name: e2e-kill}
+spec:
+  mode: ${mode}
+  rules: {ids: [e2e_miner]}
+  scope:
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${app}}}
+  action: {kill: {signal: SIGKILL, scope: process}}
+${extra}`;
+  const minerSignal = (): { spec: { action?: { kill?: { status: string; signal?: string } } }; status?: { count?: number } } | undefined =>
+    (JSON.parse(kubectl(kc, ['get', 'signals', '-n', app, '-l', 'vigil.dev/rule=e2e_miner', '-o', 'json'])).items as Array<{ spec: { action?: { kill?: { status: string } } }; status?: { count?: number } }>)[0];
+  const waitHash = async (): Promise<void> => {
+    let hash = '';
+    await waitFor('published', 10_000, async () => { hash = (await readPublished(admin, ns))?.hash ?? ''; return hash !== ''; });
+    await waitFor('sensor on the hash', 10_000, () => sensorStatus()?.ruleset?.hash === hash);
+  };
+
+  await t.test('enforce: xmrig in a covered namespace dies by SIGKILL before its first instruction; the Signal says killed', async () => {
+    applyYaml(kc, `apiVersion: vigil.dev/v1alpha1
+kind: SecurityRule
+metadata: {name: e2e-miner}
+spec:
+  id: e2e_miner
+  expression: 'exec.file.name == "xmrig"'
+  severity: critical
+  tags: {technique: T1496, category: crypto-mining}
+`);
+    applyYaml(kc, policy('enforce'));
+    await waitFor('policy published', 10_000, async () => (await readPublished(admin, ns))?.ruleset.policies.some((p) => p.name === 'e2e-kill' && p.enforce) ?? false);
+    await waitHash();
+    await new Promise((r) => setTimeout(r, 300)); // the kill scope follows the pod index
+    const marker = join(dirname(markerSrc), 'marker-enforce');
+    const r = spawnSync('sh', ['-c', `echo $$ > ${join(resolver.mount, cgroup, 'cgroup.procs')} && exec ${xmrig} ${marker}`]);
+    assert.equal(r.signal, 'SIGKILL');
+    assert.equal(existsSync(marker), false, 'killed before its first instruction');
+    await waitFor('signal says killed', 10_000, () => minerSignal()?.spec.action?.kill?.status === 'performed');
+    assert.match(kubectl(kc, ['get', 'activeprotectionpolicy', 'e2e-kill', '-o', 'json']), /"kills"/);
+  });
+
+  await t.test('monitor: the same runs, and the Signal says it would have been killed', async () => {
+    kubectl(kc, ['delete', 'signals', '-n', app, '-l', 'vigil.dev/rule=e2e_miner']);
+    applyYaml(kc, policy('monitor'));
+    await waitFor('monitor published', 10_000, async () => (await readPublished(admin, ns))?.ruleset.policies.some((p) => p.name === 'e2e-kill' && !p.enforce) ?? false);
+    await waitHash();
+    const marker = join(dirname(markerSrc), 'marker-monitor');
+    inContainer(`${xmrig} ${marker}`);
+    assert.equal(existsSync(marker), true);
+    await waitFor('signal says monitored', 10_000, () => minerSignal()?.spec.action?.kill?.status === 'monitored');
+  });
+
+  await t.test('the disarmer trips when the rule would kill across 6 containers within a minute', async () => {
+    applyYaml(kc, `apiVersion: vigil.dev/v1alpha1
+kind: ActiveProtectionPolicy
+metadata: {name: e2e-kill}
+spec:
+  mode: enforce
+  rules: {ids: [e2e_miner]}
+  action: {kill: {signal: SIGKILL, scope: process}}
+  disarmer: {maxContainers: 5, period: 1m}
+`);
+    await waitFor('unscoped enforce published', 10_000, async () => (await readPublished(admin, ns))?.ruleset.policies.some((p) => p.name === 'e2e-kill' && p.enforce && !p.scope?.scoped) ?? false);
+    await waitHash();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = `vigil-e2e.slice/disarm-${i}.slice/cri-containerd-${randomBytes(32).toString('hex')}.scope`;
+      mkdirSync(join(resolver.mount, c), { recursive: true });
+      cleanups.push(() => { for (const d of [c, c.slice(0, c.lastIndexOf('/'))]) { try { rmdirSync(join(resolver.mount, d)); } catch { /* busy */ } } });
+      const marker = join(dirname(markerSrc), `marker-disarm-${i}`);
+      const r = spawnSync('sh', ['-c', `echo $$ > ${join(resolver.mount, c, 'cgroup.procs')} && exec ${xmrig} ${marker}`]);
+      outcomes.push(r.signal === 'SIGKILL' ? 'killed' : existsSync(marker) ? 'ran' : 'other');
+      await new Promise((res) => setTimeout(res, 300)); // the sensor sees each one before the next
+    }
+    assert.deepEqual(outcomes, ['killed', 'killed', 'killed', 'killed', 'killed', 'ran']);
+    await waitFor('Sensor status says disarmed', 10_000, () => sensorStatus()?.conditions?.some((c) => c.type === 'ProtectionArmed' && c.status === 'False' && /e2e-kill/.test(c.message)) ?? false);
+    const statuses = (JSON.parse(kubectl(kc, ['get', 'signals', '-n', ns, '-l', 'vigil.dev/rule=e2e_miner', '-o', 'json'])).items as Array<{ spec: { action?: { kill?: { status: string } } } }>)
+      .map((x) => x.spec.action?.kill?.status).sort();
+    assert.deepEqual(statuses, ['disarmed', 'performed', 'performed', 'performed', 'performed', 'performed']);
   });
 });

@@ -85,3 +85,18 @@ test('the disarmer trips on the 6th container within the period and says so', as
   assert.equal(p.act(pol, 'crypto_miner_exec', eventOf(again, '7'.repeat(64)), inShop)?.status, 'performed');
   for (const c of children) c.kill('SIGKILL');
 });
+
+test('kernel kills count towards the disarmer, and the kernel is suspended one step before it trips', () => {
+  let now = 5_000_000;
+  const p = new ActiveProtector({ selfPid: process.pid, now: () => now });
+  const pol = [policy('kill', true, { disarmer: { maxContainers: 2, maxExecutables: 0, periodMs: 60_000 } })];
+  const gone = { pid: 999_999 } as ChildProcess;
+  assert.equal(p.act(pol, 'crypto_miner_exec', eventOf(gone, '1'.repeat(64)), inShop, true)?.status, 'performed');
+  assert.equal(p.suspendedKeys().size, 0);
+  assert.equal(p.act(pol, 'crypto_miner_exec', eventOf(gone, '2'.repeat(64)), inShop, true)?.status, 'performed');
+  // The next distinct container would disarm: user space decides it, not the kernel.
+  assert.deepEqual([...p.suspendedKeys()], ['kill\0crypto_miner_exec']);
+  assert.equal(p.act(pol, 'crypto_miner_exec', eventOf(gone, '3'.repeat(64)), inShop)?.status, 'disarmed');
+  now += 61_000;
+  assert.equal(p.suspendedKeys().size, 0, 're-armed after the period');
+});

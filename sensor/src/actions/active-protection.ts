@@ -50,9 +50,22 @@ export interface ProtectorOptions {
 }
 
 interface DisarmerState {
+  readonly maxContainers: number;
+  readonly maxExecutables: number;
+  readonly periodMs: number;
+  /** Distinct containers and executables killed in the period → when last. */
   containers: Map<string, number>;
   executables: Map<string, number>;
   disarmedUntil: number;
+}
+
+function prune(s: DisarmerState, now: number): void {
+  for (const m of [s.containers, s.executables]) for (const [k, t] of m) if (now - t > s.periodMs) m.delete(k);
+}
+
+/** One more distinct container or executable would disarm. */
+function nearLimit(s: DisarmerState): boolean {
+  return (s.maxContainers > 0 && s.containers.size >= s.maxContainers) || (s.maxExecutables > 0 && s.executables.size >= s.maxExecutables);
 }
 
 export interface ProtectionStats {
@@ -95,11 +108,17 @@ export class ActiveProtector {
   }
 
   /** Decides and, where a policy enforces, acts. Undefined when no policy selects the rule. */
-  act(policies: readonly IPolicy[], ruleId: string, ev: SeclEvent, ctx: ScopeContext): KillOutcome | undefined {
+  act(policies: readonly IPolicy[], ruleId: string, ev: SeclEvent, ctx: ScopeContext, killedInKernel = false): KillOutcome | undefined {
     const plan = planKill(policies, ruleId, ctx);
     if (!plan) return undefined;
     const at = new Date(this.now()).toISOString();
     const base = { signal: plan.signal, policy: plan.policy.name ?? '', at };
+    if (killedInKernel) {
+      // Done before the program ran; it still counts towards the disarmer.
+      this.trips(plan, ruleId, ev);
+      this.stats.performed++;
+      return { ...base, status: 'performed', pids: [ev.process.pid] };
+    }
     const refusal = this.neverKill(ev);
     if (refusal) {
       this.stats.refused++;
@@ -125,6 +144,21 @@ export class ActiveProtector {
     return undefined;
   }
 
+  /**
+   * Policy/rule keys the kernel must not kill for now: disarmed, or one more distinct
+   * container or executable away from it (so the kill that would trip the disarmer is
+   * decided here, in user space, and not taken by the kernel first).
+   */
+  suspendedKeys(): Set<string> {
+    const now = this.now();
+    const out = new Set<string>();
+    for (const [key, s] of this.disarmers) {
+      prune(s, now);
+      if (s.disarmedUntil > now || nearLimit(s)) out.add(key);
+    }
+    return out;
+  }
+
   /** Counts this kill against the disarmer; true when the rule is (now) disarmed. */
   private trips(plan: KillPlan, ruleId: string, ev: SeclEvent): boolean {
     const d = plan.policy.disarmer;
@@ -136,11 +170,11 @@ export class ActiveProtector {
     const now = this.now();
     let s = this.disarmers.get(key);
     if (!s) {
-      s = { containers: new Map(), executables: new Map(), disarmedUntil: 0 };
+      s = { maxContainers: maxC, maxExecutables: maxE, periodMs: period, containers: new Map(), executables: new Map(), disarmedUntil: 0 };
       this.disarmers.set(key, s);
     }
     if (s.disarmedUntil > now) return true;
-    for (const m of [s.containers, s.executables]) for (const [k, t] of m) if (now - t > period) m.delete(k);
+    prune(s, now);
     if (ev.process.container?.id) s.containers.set(ev.process.container.id, now);
     s.executables.set(ev.process.file.path || ev.process.file.name, now);
     if ((maxC > 0 && s.containers.size > maxC) || (maxE > 0 && s.executables.size > maxE)) {

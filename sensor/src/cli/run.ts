@@ -9,7 +9,7 @@
 // are enriched with their pod, detections become Signals and Events, and the sensor keeps
 // its Sensor object. Detections still go to stdout too.
 import { readdirSync, readFileSync } from 'node:fs';
-import { hostname, release } from 'node:os';
+import { constants, hostname, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { compileRuleset, loadPolicyFile, mergePolicies, type CompiledRuleset } from '@vigil/operator/secl';
 import { KernelSensor } from '../kernel/kernel-sensor.ts';
 import { loadAddon } from '../native/addon.ts';
-import { fromSeclPlan } from '../kernel/filters.ts';
+import { fromSeclPlan, type FilterSpec, type TypeFilterSpec } from '../kernel/filters.ts';
 import type { EventName } from '../kernel/event-types.ts';
 import type { Logger } from '../log.ts';
 import { Enricher } from '../pipeline/enrich.ts';
@@ -28,7 +28,9 @@ import { ProcessCache } from '../process/cache.ts';
 import { containerLookup } from '../process/containers.ts';
 import { UserNames } from '../process/users.ts';
 import { ActiveProtector } from '../actions/active-protection.ts';
-import { CgroupResolver } from '../enrich/container.ts';
+import { planKernelKills } from '../actions/kernel-kill.ts';
+import { scopeCovers } from '../policy/scope.ts';
+import { CgroupResolver, isHostTopLevel, podUidOfCgroup } from '../enrich/container.ts';
 import { PodIndex, startPodInformer } from '../k8s/pod-index.ts';
 import { LiveRuleset, type ActiveRuleset } from '../policy/live-ruleset.ts';
 import { SignalReporter } from '../report/signal-reporter.ts';
@@ -93,6 +95,9 @@ export function detectionRulesetOf(a: ActiveRuleset): DetectionRuleset {
 class KernelRunner {
   private sensor: KernelSensor | undefined;
   private types = '';
+  private spec: FilterSpec = {};
+  private kills: NonNullable<TypeFilterSpec['kill']> = [];
+  private scopes: Array<{ cgroupId: bigint; scope: number }> = [];
 
   constructor(private readonly onBatch: (buf: Buffer, bytes: number) => void, private readonly log: Logger) {}
 
@@ -100,14 +105,36 @@ class KernelRunner {
     return this.sensor;
   }
 
+  /** The ruleset's filters plus the kills the kernel takes at exec. */
+  private withKills(spec: FilterSpec): FilterSpec {
+    if (this.kills.length === 0) return spec;
+    return { ...spec, exec: { ...(spec.exec ?? { mode: 'approve' }), kill: this.kills } };
+  }
+
+  /** Kills at exec and the cgroups of their scopes (Active Protection in the kernel). */
+  setKills(kills: NonNullable<TypeFilterSpec['kill']>, scopes: Array<{ cgroupId: bigint; scope: number }>): void {
+    const changed = JSON.stringify(kills) !== JSON.stringify(this.kills);
+    this.kills = kills;
+    this.scopes = scopes;
+    if (!this.sensor) return;
+    // Scopes first: a new kill entry never applies before its cgroups are in place.
+    this.sensor.filters.setKillScopes(scopes);
+    if (changed) {
+      this.sensor.setFilters(this.withKills(this.spec));
+      this.log.info({ kills: kills.map((k) => `${k.exe}${k.scope ? `@scope${k.scope}` : ''}`), scopedCgroups: scopes.length }, 'kernel kills at exec');
+    }
+  }
+
   apply(compiled: CompiledRuleset): void {
     const { types, spec } = fromSeclPlan(compiled.filterPlan());
+    this.spec = spec;
     const key = [...types].sort().join(',');
     if (this.sensor && key === this.types) {
-      for (const note of this.sensor.setFilters(spec)) this.log.info({ note }, 'kernel filter widened');
+      for (const note of this.sensor.setFilters(this.withKills(spec))) this.log.info({ note }, 'kernel filter widened');
       return;
     }
-    const next = KernelSensor.open({ types: types as EventName[], filters: spec });
+    const next = KernelSensor.open({ types: types as EventName[], filters: this.withKills(spec) });
+    next.filters.setKillScopes(this.scopes);
     for (const s of next.plan.skipped) this.log.warn({ program: s.program, tracepoint: s.tracepoint }, 'tracepoint missing on this kernel');
     next.start(this.onBatch);
     const old = this.sensor;
@@ -178,13 +205,57 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
     printed++;
     reporter?.report(d);
   };
-  const detector = new Detector({ ruleset: () => active, protector, nodeLabels: () => nodeLabels, emit, ...(pods ? { pods } : {}) });
+  let refreshQueued = false;
+  const queueKillRefresh = (): void => {
+    if (refreshQueued) return;
+    refreshQueued = true;
+    setImmediate(() => {
+      refreshQueued = false;
+      refreshKernelKills();
+    });
+  };
+  const detector = new Detector({ ruleset: () => active, protector, nodeLabels: () => nodeLabels, emit, onAction: queueKillRefresh, ...(pods ? { pods } : {}) });
   const enricher = new Enricher(cache, users, clockProbe, node);
   const pipeline = new Pipeline(enricher, cache, [detector.consume]);
   const kernel = new KernelRunner(pipeline.onBatch, log);
 
   let lastLoad: ActiveRuleset | undefined;
   let status: SensorStatusReporter | undefined;
+
+  /**
+   * What the kernel kills at exec, from the cluster ruleset: pure executable-name rules of
+   * enforcing policies, minus rules the disarmer holds back; scoped policies become the
+   * cgroups of the pods they cover (and the host's top-level cgroups when hosts: true).
+   */
+  function refreshKernelKills(): void {
+    if (!lastLoad) return;
+    const entries = planKernelKills(lastLoad.decoded, lastLoad.policies, protector.suspendedKeys());
+    const scopeIds = new Map<string, number>();
+    const kills = entries.map((e) => {
+      let scope = 0;
+      if (!e.everywhere) {
+        scope = scopeIds.get(e.policy) ?? scopeIds.size + 1;
+        scopeIds.set(e.policy, scope);
+      }
+      return { exe: e.name, signal: (constants.signals as Record<string, number>)[e.signal] ?? constants.signals.SIGKILL, scope };
+    });
+    const scopes: Array<{ cgroupId: bigint; scope: number }> = [];
+    for (const [name, scope] of scopeIds) {
+      const policy = lastLoad.policies.find((p) => p.name === name);
+      if (!policy || !resolver) continue;
+      const uids = new Set<string>();
+      for (const pod of pods?.pods() ?? []) {
+        if (scopeCovers(policy.scope, { pod: { namespace: pod.namespace, labels: pod.labels }, nodeLabels })) uids.add(pod.uid);
+      }
+      const hosts = policy.scope?.hosts === true;
+      if (uids.size === 0 && !hosts) continue;
+      for (const cgroupId of resolver.idsWhere((p) => uids.has(podUidOfCgroup(p) ?? '') || (hosts && isHostTopLevel(p)))) scopes.push({ cgroupId, scope });
+    }
+    kernel.setKills(kills, scopes);
+  }
+  if (pods) pods.onChange = queueKillRefresh;
+  // New cgroups (a pod's cgroup appears after the pod) and disarmers re-arming.
+  const killTimer = inCluster ? setInterval(refreshKernelKills, 2_000) : undefined;
   let live: LiveRuleset | undefined;
   if (inCluster && kc) {
     live = new LiveRuleset({
@@ -194,6 +265,7 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
         kernel.apply(a.compiled);
         active = detectionRulesetOf(a);
         lastLoad = a;
+        refreshKernelKills();
         status?.urgent();
       },
       onRefuse: () => status?.urgent(),
@@ -244,6 +316,7 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
     else io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await new Promise((r) => setImmediate(r));
+  if (killTimer) clearInterval(killTimer);
   kernel.close();
   await live?.stop();
   await stopInformer?.();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CgroupResolver, cgroup2MountFromMountinfo, containerFromCgroupPath } from './container.ts';
+import { CgroupResolver, cgroup2MountFromMountinfo, containerFromCgroupPath, isHostTopLevel, podUidOfCgroup } from './container.ts';
 
 const id = 'a'.repeat(32) + '0123456789abcdef'.repeat(2);
 const uid = '5c8a2f4e-1b7d-4e2a-9f3c-0d1e2f3a4b5c';
@@ -78,4 +78,12 @@ test('resolver: ids found by scanning, unknown ids are not rescanned at once, sc
   mkdirSync(join(root, later), { recursive: true });
   assert.equal(r.learn(later)?.container?.runtime, 'docker');
   assert.equal(r.stats.scans, 3);
+});
+
+test('pod-level cgroups and top-level host cgroups, for kill scopes', () => {
+  assert.equal(podUidOfCgroup(`/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uidSystemd}.slice`), uid);
+  assert.equal(podUidOfCgroup(`/kubepods/burstable/pod${uid}`), uid);
+  assert.equal(podUidOfCgroup(`/kubepods/burstable/pod${uid}/${id}`), undefined);
+  for (const p of ['/system.slice', '/user.slice', '/init.scope']) assert.equal(isHostTopLevel(p), true, p);
+  for (const p of ['/kubepods.slice', '/kubepods', '/docker', '/machine.slice', '/system.slice/sshd.service', '/']) assert.equal(isHostTopLevel(p), false, p);
 });

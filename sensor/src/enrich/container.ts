@@ -63,6 +63,19 @@ export function containerFromCgroupPath(path: string): ContainerRef | undefined 
   return podUid ? { ...found, podUid } : found;
 }
 
+/** The pod uid of a pod-level cgroup ("…/kubepods-besteffort-pod<uid_>.slice", "…/pod<uid>"), else undefined. */
+export function podUidOfCgroup(path: string): string | undefined {
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  const m = POD_COMPONENT.exec(last);
+  return m ? (m[1] as string).replace(/_/g, '-') : undefined;
+}
+
+/** Top-level cgroups of host processes: everything at depth one but kubelet's and runtimes' trees. */
+export function isHostTopLevel(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  return parts.length === 1 && !/^(kubepods|docker$|machine\.slice$|libpod_parent$)/.test(parts[0] as string);
+}
+
 /** The cgroup2 mount point from mountinfo text, or undefined on a cgroup-v1-only host. */
 export function cgroup2MountFromMountinfo(mountinfo: string): string | undefined {
   for (const line of mountinfo.split('\n')) {
@@ -155,6 +168,17 @@ export class CgroupResolver {
       this.scansInWindow = 0;
     }
     return this.scansInWindow++ < (this.opts.maxScansPerSecond ?? 20);
+  }
+
+  /**
+   * Cgroup ids whose path satisfies `match`, after a fresh walk (for kill scopes: the
+   * cgroups of covered pods, the top-level host cgroups). Bounded like every scan.
+   */
+  idsWhere(match: (path: string) => boolean): bigint[] {
+    this.scan();
+    const out: bigint[] = [];
+    for (const [id, info] of this.byId) if (match(info.path)) out.push(id);
+    return out;
   }
 
   /** Records a path learnt elsewhere (e.g. /proc/<pid>/cgroup) without a scan. */

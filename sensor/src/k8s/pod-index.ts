@@ -87,6 +87,7 @@ export class PodIndex {
     this.byUid.set(info.uid, info);
     for (const id of info.containers.keys()) this.byContainer.set(id, info);
     this.count();
+    this.onChange?.();
     for (const w of this.waiters) {
       const m = this.lookup(w.containerId, w.podUid);
       if (m?.container || (m && !w.containerId)) {
@@ -101,6 +102,7 @@ export class PodIndex {
   remove(pod: k8s.V1Pod): void {
     if (pod.metadata?.uid) this.drop(pod.metadata.uid);
     this.count();
+    this.onChange?.();
   }
 
   /** Replaces the whole index (after a relist). */
@@ -146,6 +148,14 @@ export class PodIndex {
       this.waiters.add(w);
     });
   }
+
+  /** Every pod known now. */
+  pods(): IterableIterator<PodInfo> {
+    return this.byUid.values();
+  }
+
+  /** Called after every change (add, update, delete, relist). */
+  onChange: (() => void) | undefined;
 
   get waiting(): number {
     return this.waiters.size;

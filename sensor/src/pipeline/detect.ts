@@ -1,8 +1,7 @@
 // Detect stage: enriched events → rule matches → Active Protection → detections.
 //
-//   pod context: events of a container whose pod the informer does not know yet wait for
-//     it (bounded, in the pod index) and are evaluated then: never dropped, never
-//     evaluated against half a context;
+//   pod context: events of a kubelet container whose pod the informer does not know yet
+//     wait for it (bounded, in the pod index) and are evaluated then: never dropped;
 //   evaluate: the active ruleset, read once per event (a swap between two events is
 //     atomic: JS runs one batch at a time);
 //   rule scope: a rule scoped to namespaces/pods/nodes only fires there;
@@ -18,7 +17,7 @@ import type { PodIndex, PodMatch } from '../k8s/pod-index.ts';
 import { scopeCovers, type ScopeContext } from '../policy/scope.ts';
 import type { ActiveProtector, KillOutcome } from '../actions/active-protection.ts';
 import type { Detection } from '../report/signal-content.ts';
-import { isSeclEvent, type SensorEvent } from './events.ts';
+import { isSeclEvent, KILLED_IN_KERNEL, type SensorEvent } from './events.ts';
 
 /** What detection runs against: swapped whole when a new ruleset loads. */
 export interface DetectionRuleset {
@@ -49,6 +48,8 @@ export interface DetectorOptions {
   readonly pods?: PodIndex;
   /** How long an event waits for its pod (default 2 s). */
   readonly podWaitMs?: number;
+  /** After every Active Protection decision (the disarmer may have moved). */
+  readonly onAction?: () => void;
 }
 
 const KILL_SIGNALS: Record<number, string> = { 9: 'SIGKILL', 15: 'SIGTERM', 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 19: 'SIGSTOP', 10: 'SIGUSR1', 12: 'SIGUSR2' };
@@ -104,8 +105,11 @@ export class Detector {
       }
       const podUid = e.process.cgroup ? containerFromCgroupPath(e.process.cgroup.id)?.podUid : undefined;
       const now = pods.lookup(cid, podUid);
-      if (now?.container) {
-        attachPod(e, now);
+      // Known pod (by container id, or by the pod uid of a container not in status yet), or
+      // a container no kubelet manages (no pod uid in its cgroup): decide now. Only a
+      // kubelet container whose pod the informer has not seen yet waits for it.
+      if (now || !podUid) {
+        if (now) attachPod(e, now);
         this.evaluate(e);
         continue;
       }
@@ -133,7 +137,8 @@ export class Detector {
         this.stats.outOfScope++;
         continue;
       }
-      const outcome = this.opts.protector.act(policiesOf(rs, m), m.ruleId, ev, ctx);
+      const outcome = this.opts.protector.act(policiesOf(rs, m), m.ruleId, ev, ctx, KILLED_IN_KERNEL.has(ev));
+      if (outcome) this.opts.onAction?.();
       const version = rs.versions?.get(m.ruleId) || m.rule.version;
       this.stats.detections++;
       this.opts.emit({

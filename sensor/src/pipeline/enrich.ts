@@ -5,8 +5,8 @@ import type { ProcessCache } from '../process/cache.ts';
 import { toFileInfo } from '../process/files.ts';
 import type { UserNames } from '../process/users.ts';
 import type { DecodedEvent } from '../wire/decode.ts';
-import { EVENT_F_UNAPPROVED, type EventHeader, type FileInfo as WireFileInfo } from '../wire/wire.generated.ts';
-import type { SensorEvent } from './events.ts';
+import { EVENT_F_KILLED, EVENT_F_UNAPPROVED, type EventHeader, type FileInfo as WireFileInfo } from '../wire/wire.generated.ts';
+import { KILLED_IN_KERNEL, type SensorEvent } from './events.ts';
 
 // SECL's exit causes (operator/src/secl/constants.ts EXIT_CAUSES)
 const EXITED = 0;
@@ -42,7 +42,9 @@ export class Enricher {
   enrich(d: DecodedEvent): SensorEvent | undefined {
     this.stats.in++;
     const ev = this.build(d);
-    if (d.rec.hdr.flags & EVENT_F_UNAPPROVED) {
+    // A killed exec is always reported: the kill must reach the Signal.
+    if (d.rec.hdr.flags & EVENT_F_KILLED) KILLED_IN_KERNEL.add(ev);
+    else if (d.rec.hdr.flags & EVENT_F_UNAPPROVED) {
       this.stats.cacheOnly++;
       return undefined;
     }

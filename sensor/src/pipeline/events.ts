@@ -13,3 +13,9 @@ export type SensorEvent = SeclEvent | SymlinkEvent;
 export function isSeclEvent(e: SensorEvent): e is SeclEvent {
   return e.type !== 'symlink';
 }
+
+/**
+ * Exec events whose task the kernel already killed (EVENT_F_KILLED: Active Protection at
+ * exec). A side set, not a field: SeclEvent is the rule engine's contract, this is not.
+ */
+export const KILLED_IN_KERNEL = new WeakSet<SensorEvent>();

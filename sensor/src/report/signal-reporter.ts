@@ -347,40 +347,42 @@ export class SignalReporter {
       this.spool.remove(seqs);
       this.clearIntent(s.name);
       this.stats.delivered += count;
-      await this.recordEvents(s, count, to === count);
+      await this.recordEvents(s, to, before === 0);
       return;
     }
   }
 
-  /** Warning Events on the Pod and on the Signal, aggregated: one Event per pair, counted. */
-  private async recordEvents(s: SpooledSignal, count: number, first: boolean): Promise<void> {
+  /**
+   * Warning Events on the Pod and on the Signal, aggregated like kubelet's: one Event per
+   * pair whose count follows the Signal's (no read needed: the sensor may not get Events).
+   */
+  private async recordEvents(s: SpooledSignal, total: number, first: boolean): Promise<void> {
     const message = `${s.spec.rule.severity} threat: rule ${s.spec.rule.id} matched ${s.spec.event.type} by ${s.spec.process.path ?? '?'} (pid ${s.spec.process.pid}); kubectl get signal ${s.name} -n ${s.namespace}`;
     const targets: k8s.V1ObjectReference[] = [{ apiVersion: API_VERSION, kind: 'Signal', name: s.name, namespace: s.namespace }];
     if (s.spec.pod) targets.unshift({ apiVersion: 'v1', kind: 'Pod', name: s.spec.pod.name, namespace: s.spec.pod.namespace, ...(s.spec.pod.uid ? { uid: s.spec.pod.uid } : {}) });
     for (const target of targets) {
       const name = `${target.name}.${createHash('sha256').update(`${target.kind}/${s.name}`).digest('hex').slice(0, 16)}`;
       const now = new Date();
+      const create = (): Promise<unknown> => this.core.createNamespacedEvent({
+        namespace: s.namespace,
+        body: {
+          metadata: { name, namespace: s.namespace },
+          involvedObject: target, reason: 'ThreatDetected', type: 'Warning', message,
+          count: total, firstTimestamp: now, lastTimestamp: now,
+          source: { component: 'vigil-sensor', host: this.opts.node },
+          reportingComponent: 'vigil.dev/sensor', reportingInstance: this.opts.node,
+        },
+      });
       try {
-        const existing = first ? undefined : await this.core.readNamespacedEvent({ name, namespace: s.namespace }).catch((err: unknown) => {
-          if (statusCode(err) === 404) return undefined;
-          throw err;
-        });
-        if (existing) {
-          await this.core.patchNamespacedEvent({
-            name, namespace: s.namespace,
-            body: { count: (existing.count ?? 1) + count, lastTimestamp: now, message },
-          }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
-        } else {
-          await this.core.createNamespacedEvent({
-            namespace: s.namespace,
-            body: {
-              metadata: { name, namespace: s.namespace },
-              involvedObject: target, reason: 'ThreatDetected', type: 'Warning', message,
-              count, firstTimestamp: now, lastTimestamp: now,
-              source: { component: 'vigil-sensor', host: this.opts.node },
-              reportingComponent: 'vigil.dev/sensor', reportingInstance: this.opts.node,
-            },
-          });
+        if (first) await create();
+        else {
+          try {
+            await this.core.patchNamespacedEvent({ name, namespace: s.namespace, body: { count: total, lastTimestamp: now, message } },
+              k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+          } catch (err) {
+            if (statusCode(err) !== 404) throw err;
+            await create(); // expired (events have a TTL) or never written
+          }
         }
       } catch (err) {
         // Events are best effort (the Signal is the record); a failure is logged, not retried.
