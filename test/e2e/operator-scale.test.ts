@@ -39,6 +39,7 @@ test('operator: 1,000 rules at once, and sharded rulesets', { timeout: 900_000 }
   t.after(() => clearInterval(sampler));
 
   await t.test('1,000 SecurityRules reconcile into one consistent ConfigMap', async () => {
+    const idleRss = o.rssBytes();
     const names = Array.from({ length: 1000 }, (_, i) => `scale-${String(i).padStart(4, '0')}`);
     const t0 = performance.now();
     await pool(names, 32, (name) => admin.create(RULES, {
@@ -70,7 +71,8 @@ test('operator: 1,000 rules at once, and sharded rulesets', { timeout: 900_000 }
     const conflicts = /^vigil_operator_status_conflicts (\d+)/m.exec(metrics)?.[1];
     const line = `1,000 rules: created in ${(created / 1000).toFixed(1)} s; ruleset ConfigMap complete after ${(published / 1000).toFixed(1)} s `
       + `(${rs?.bytes.length} bytes, ${writes} ConfigMap writes in all); all statuses written after ${(statuses / 1000).toFixed(1)} s `
-      + `(${conflicts} conflicts retried); operator RSS now ${(o.rssBytes() / 2 ** 20).toFixed(0)} MiB, peak ${(peakRss / 2 ** 20).toFixed(0)} MiB`;
+      + `(${conflicts} conflicts retried); operator RSS ${(idleRss / 2 ** 20).toFixed(0)} MiB idle before, `
+      + `${(o.rssBytes() / 2 ** 20).toFixed(0)} MiB after, peak ${(peakRss / 2 ** 20).toFixed(0)} MiB`;
     t.diagnostic(line);
     process.stdout.write(`# ${line}\n`);
     assert.deepEqual(o.forbidden().map((l) => l.msg), []);
