@@ -6,92 +6,31 @@
 //   apiserver) runs a matching command → a Signal in the pod's namespace and a Warning on
 //   the Pod; 1,000 repeats → one Signal with count 1000;
 //   a malformed ruleset ConfigMap → refused, shown in Sensor status, previous keeps detecting.
-// A private control plane: Sensor objects are cluster-scoped and NODES counts them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ControlPlane, kubectl, waitFor } from '../cluster/index.ts';
+import { kubectl, waitFor } from '../cluster/index.ts';
 import { CgroupResolver } from '../../sensor/src/enrich/container.ts';
-import { KubeClient, OperatorProcess, ROOT, applyYaml, installChart, readPublished, serviceAccountKubeconfig } from './operator-harness.ts';
+import { applyYaml, readPublished } from './operator-harness.ts';
+import { loopSkipReason, startLoop } from './loop-harness.ts';
 
-const root = process.getuid?.() === 0;
-const built = existsSync(join(ROOT, 'sensor', 'native', 'build', 'Release', 'vigil_sensor.node'));
-const skip = !root ? 'needs root (loads BPF programs)' : !built ? 'needs the sensor addon (make build)' : false;
-
-class SensorProcess {
-  readonly lines: string[] = [];
-  private constructor(readonly child: ChildProcess) {
-    let buf = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(buf.slice(0, nl));
-        if (process.env.VIGIL_E2E_VERBOSE) process.stderr.write(`[sensor] ${buf.slice(0, nl)}\n`);
-        buf = buf.slice(nl + 1);
-      }
-    });
-  }
-  static start(env: Record<string, string>): SensorProcess {
-    const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, join(ROOT, 'sensor', 'bin', 'vigil-sensor.js'), 'run'], {
-      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env },
-    });
-    return new SensorProcess(child);
-  }
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const done = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await done;
-    clearTimeout(t);
-  }
-}
+const skip = loopSkipReason() ?? false;
 
 test('rules reach the sensor, detections become Signals and Events, bad rulesets are refused', { skip }, async (t) => {
-  const cp = await ControlPlane.start({ controllerManager: true });
-  const kc = cp.kubeconfigPath;
+  const loop = await startLoop();
+  const { kc, admin, ns, app, node, sensorStatus } = loop;
   const resolver = CgroupResolver.fromSystem() as CgroupResolver;
-  const ns = 'vigil-system';
-  const app = 'shop';
-  const node = `node-${randomBytes(3).toString('hex')}`;
   const cleanups: Array<() => Promise<void> | void> = [];
   t.after(async () => {
     for (const c of cleanups.reverse()) {
       try { await c(); } catch { /* best effort */ }
     }
-    await cp.stop();
+    await loop.stop();
   });
-  kubectl(kc, ['create', 'namespace', ns]);
-  kubectl(kc, ['create', 'namespace', app]);
-  kubectl(kc, ['create', 'serviceaccount', 'default', '-n', app]);
-  kubectl(kc, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { 'kubernetes.io/hostname': node } } }));
-  installChart(kc, 'vigil', ns, ['defaultRules.enabled=false']);
-  const admin = KubeClient.load(kc);
-  cleanups.push(() => admin.close());
-
-  const op = await OperatorProcess.start({ kubeconfig: serviceAccountKubeconfig(kc, ns, 'vigil-operator'), namespace: ns, identity: 'op' });
-  cleanups.push(() => op.stop());
-  await waitFor('first ruleset', 30_000, async () => (await readPublished(admin, ns)) !== undefined);
-
-  const stateDir = mkdtempSync(join(tmpdir(), 'vigil-sensor-'));
-  const sensor = SensorProcess.start({
-    NODE_NAME: node, VIGIL_NAMESPACE: ns, VIGIL_STATE_DIR: stateDir,
-    KUBECONFIG: serviceAccountKubeconfig(kc, ns, 'vigil-sensor', { kind: 'Node', name: node }),
-  });
-  cleanups.push(() => sensor.stop());
-  const sensorStatus = (): { ruleset?: { hash: string }; conditions?: Array<{ type: string; status: string; reason: string; message: string }> } | undefined => {
-    try {
-      return JSON.parse(kubectl(kc, ['get', 'sensor', node, '-o', 'json'])).status;
-    } catch {
-      return undefined;
-    }
-  };
-  await waitFor('sensor reports', 60_000, () => sensorStatus()?.ruleset !== undefined);
 
   // A unique executable name, so nothing else on the host matches.
   const tool = `vigil-e2e-${randomBytes(3).toString('hex')}`;
@@ -205,11 +144,7 @@ spec:
 ${extra}`;
   const minerSignal = (): { spec: { action?: { kill?: { status: string; signal?: string } } }; status?: { count?: number } } | undefined =>
     (JSON.parse(kubectl(kc, ['get', 'signals', '-n', app, '-l', 'vigil.dev/rule=e2e_miner', '-o', 'json'])).items as Array<{ spec: { action?: { kill?: { status: string } } }; status?: { count?: number } }>)[0];
-  const waitHash = async (): Promise<void> => {
-    let hash = '';
-    await waitFor('published', 10_000, async () => { hash = (await readPublished(admin, ns))?.hash ?? ''; return hash !== ''; });
-    await waitFor('sensor on the hash', 10_000, () => sensorStatus()?.ruleset?.hash === hash);
-  };
+  const waitHash = async (): Promise<void> => { await loop.waitSensorOnPublished(); };
 
   await t.test('enforce: xmrig in a covered namespace dies by SIGKILL before its first instruction; the Signal says killed', async () => {
     applyYaml(kc, `apiVersion: vigil.dev/v1alpha1
