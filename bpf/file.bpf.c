@@ -8,35 +8,9 @@
  * the resolved dirfd/cwd joined with the string (FILE_F_PATH_LEXICAL).
  * Program names: x_<syscall>, which the sensor maps to event types (sensor/src/kernel).
  */
-#include "filter.h"
-
-#define ARG1(r) PT_REGS_PARM1_CORE_SYSCALL(r)
-#define ARG2(r) PT_REGS_PARM2_CORE_SYSCALL(r)
-#define ARG3(r) PT_REGS_PARM3_CORE_SYSCALL(r)
-#define ARG4(r) PT_REGS_PARM4_CORE_SYSCALL(r)
-#define ARG5(r) PT_REGS_PARM5_CORE_SYSCALL(r)
+#include "syscall.h"
 
 #define BY_FD ((const char *)0)
-
-static __always_inline struct pt_regs *syscall_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
-/* Self check, mode, discarders and scratch: the record's fixed part is the caller's. The
- * header is written by send(), once the event is approved: a filtered event costs no header. */
-static __always_inline struct ev_scratch *begin(__u32 type, struct filter_state *fs)
-{
-	if (is_self() || !filter_enter(type, fs))
-		return NULL;
-	return scratch();
-}
-
-static __always_inline void send(void *ctx, struct ev_scratch *ev, __u32 size, __u32 type)
-{
-	fill_header_current((struct event_header *)ev->data, type);
-	emit(ctx, ev, size, type);
-}
 
 /* fi := the file named by (dirfd, upath), or by the fd dirfd when upath is BY_FD. */
 static __always_inline void resolve(struct ev_scratch *ev, __u32 *cur, struct file_info *fi, long dirfd,

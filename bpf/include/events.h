@@ -22,7 +22,7 @@
 #include <linux/types.h>
 #endif
 
-#define VIGIL_WIRE_VERSION 1
+#define VIGIL_WIRE_VERSION 2
 
 /* Limits of the variable-length parts (bytes, NUL included). */
 #define VIGIL_PATH_MAX 4096
@@ -56,6 +56,26 @@ enum event_type {
 	EVENT_SETXATTR = 26,    /* wire: file_xattr_event */
 	EVENT_REMOVEXATTR = 27, /* wire: file_xattr_event */
 	EVENT_TRUNCATE = 28,    /* wire: file_truncate_event */
+	EVENT_DNS = 32,          /* wire: dns_packet_event */
+	EVENT_DNS_RESPONSE = 33, /* wire: dns_packet_event */
+	EVENT_CONNECT = 34,      /* wire: network_socket_event */
+	EVENT_ACCEPT = 35,       /* wire: network_socket_event */
+	EVENT_BIND = 36,         /* wire: network_socket_event */
+	EVENT_PTRACE = 48,       /* wire: kernel_ptrace_event */
+	EVENT_BPF = 49,          /* wire: kernel_bpf_event */
+	EVENT_LOAD_MODULE = 50,  /* wire: kernel_module_event */
+	EVENT_UNLOAD_MODULE = 51, /* wire: kernel_module_event */
+	EVENT_MOUNT = 52,        /* wire: kernel_mount_event */
+	EVENT_UMOUNT = 53,       /* wire: kernel_mount_event */
+	EVENT_SETUID = 54,       /* wire: kernel_setid_event */
+	EVENT_SETGID = 55,       /* wire: kernel_setid_event */
+	EVENT_CAPSET = 56,       /* wire: kernel_capset_event */
+	EVENT_SIGNAL = 57,       /* wire: kernel_signal_event */
+	EVENT_PRCTL = 58,        /* wire: kernel_prctl_event */
+	EVENT_MEMFD_CREATE = 59, /* wire: kernel_memfd_event */
+	EVENT_PROCESS_VM_WRITEV = 60, /* wire: kernel_vmwrite_event */
+	EVENT_UNSHARE = 61,      /* wire: kernel_ns_event */
+	EVENT_SETNS = 62,        /* wire: kernel_ns_event */
 };
 
 /* event_header.flags */
@@ -254,6 +274,203 @@ struct file_truncate_event {
 };
 
 /*
+ * ---- dns and network (types 32-47, bpf/dns.bpf.c) ----
+ */
+
+/* Bytes of a DNS message copied from a packet: a query always fits; a longer response is
+ * cut (its questions and whole answers still parse). */
+#define VIGIL_DNS_PAYLOAD_MAX 1024
+
+/* dns_packet_event.flags */
+#define DNS_F_RESPONSE 0x01     /* arriving from port 53 (otherwise: a query leaving for port 53) */
+#define DNS_F_TCP 0x02          /* a TCP segment: the 2-byte length prefix, then the message */
+#define DNS_F_UNATTRIBUTED 0x04 /* no process could be told: the header's task fields are zero */
+#define DNS_F_TRUNCATED 0x08    /* longer than VIGIL_DNS_PAYLOAD_MAX: only its start was copied */
+
+/* An IPv4 or IPv6 socket address (24 bytes). */
+struct net_addr {
+	__u8 ip[16];    /* network byte order; IPv4 in the first 4 bytes */
+	__u16 port;     /* host byte order */
+	__u16 family;   /* AF_INET 2, AF_INET6 10; 0 = none */
+	__u32 pad;
+};
+
+/*
+ * One DNS packet seen by the cgroup_skb programs on the cgroup2 root (every netns): a query
+ * leaving for port 53 (EVENT_DNS) or a response from port 53 (EVENT_DNS_RESPONSE). The
+ * header is the sending process for a query; for a response, the process whose query
+ * went out on the same socket. The payload is binary: payload_off/payload_len, not a vstr.
+ */
+struct dns_packet_event {
+	struct event_header hdr;
+	__u32 flags;         /* DNS_F_* */
+	__u32 size;          /* bytes of the IP packet */
+	__u16 l3_protocol;   /* ETH_P_IP 0x0800, ETH_P_IPV6 0x86dd */
+	__u16 l4_protocol;   /* IPPROTO_UDP 17, IPPROTO_TCP 6 */
+	__u32 netns;         /* network namespace inode of the socket */
+	struct net_addr source;
+	struct net_addr destination;
+	__u16 payload_off;   /* the DNS message (after the UDP/TCP header), from the record start */
+	__u16 payload_len;   /* bytes copied (at most VIGIL_DNS_PAYLOAD_MAX) */
+	__u32 payload_full;  /* bytes the packet carried after the UDP/TCP header */
+};
+
+/* connect, accept (accept4), bind: inet sockets only (AF_INET, AF_INET6). */
+struct network_socket_event {
+	struct event_header hdr;
+	__s64 ret;            /* 0 or the accepted fd, or -errno (a non-blocking connect: -EINPROGRESS) */
+	__s32 fd;             /* the socket the call was made on */
+	__u16 protocol;       /* IPPROTO_* of the socket */
+	__u16 sock_type;      /* SOCK_STREAM 1, SOCK_DGRAM 2, ... */
+	struct net_addr addr; /* connect: the peer asked for; bind: the address asked for; accept: the peer */
+	struct net_addr local; /* the socket's own address after the call (connect: the source port) */
+};
+
+/*
+ * ---- kernel activity (types 48-63, bpf/kernel.bpf.c) ----
+ * One program per syscall on its sys_exit tracepoint, arguments from the saved registers,
+ * as the file family does. Target pids are as passed: pids of the caller's pid namespace.
+ */
+
+struct kernel_ptrace_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 request;   /* PTRACE_* */
+	__s32 pid;       /* the tracee */
+	__u64 addr;
+};
+
+struct kernel_bpf_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 cmd;           /* BPF_* command */
+	__u32 map_type;      /* BPF_MAP_CREATE */
+	__u32 prog_type;     /* BPF_PROG_LOAD */
+	__u32 attach_type;   /* BPF_PROG_LOAD: expected_attach_type */
+	char map_name[16];
+	char prog_name[16];
+	__u32 insn_cnt;      /* BPF_PROG_LOAD */
+	__u32 pad;
+};
+
+/* kernel_module_event.flags */
+#define MODULE_F_FROM_MEMORY 0x01 /* init_module: the image came from memory, not from a file */
+
+/* init_module, finit_module (EVENT_LOAD_MODULE), delete_module (EVENT_UNLOAD_MODULE) */
+struct kernel_module_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 flags;           /* MODULE_F_* */
+	__u32 syscall_flags;   /* finit_module or delete_module flags */
+	struct file_info file; /* finit_module: the module file */
+	struct vstr name;      /* delete_module: the name given */
+	struct vstr args;      /* init_module, finit_module: the parameters */
+};
+
+/* mount (EVENT_MOUNT), umount2 (EVENT_UMOUNT) */
+struct kernel_mount_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u64 flags;                 /* MS_* for mount, MNT_* for umount2 */
+	struct file_info mountpoint; /* lexical: the cwd joined with the target string */
+	struct vstr source;          /* as given: a device, a directory or a name ("tmpfs") */
+	struct vstr fs_type;
+};
+
+/* kernel_setid_event.syscall */
+#define SETID_SETUID 1
+#define SETID_SETREUID 2
+#define SETID_SETRESUID 3
+#define SETID_SETFSUID 4
+#define SETID_SETGID 5
+#define SETID_SETREGID 6
+#define SETID_SETRESGID 7
+#define SETID_SETFSGID 8
+
+/* set*uid (EVENT_SETUID), set*gid (EVENT_SETGID). The header carries the credentials after
+ * the call; the ones before are the process cache's. */
+struct kernel_setid_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 syscall;   /* SETID_* */
+	__s32 arg1;      /* the ids as passed, -1 = unchanged */
+	__s32 arg2;
+	__s32 arg3;
+	__u32 uid;       /* the thread's credentials after the call */
+	__u32 euid;
+	__u32 suid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 sgid;
+	__u32 fsgid;
+};
+
+struct kernel_capset_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u64 cap_effective;   /* after the call */
+	__u64 cap_permitted;
+	__u64 cap_inheritable;
+};
+
+/* kernel_signal_event.syscall */
+#define SIGNAL_KILL 1
+#define SIGNAL_TKILL 2
+#define SIGNAL_TGKILL 3
+
+/* kill, tkill, tgkill of another process (a process signalling itself is not reported) */
+struct kernel_signal_event {
+	struct event_header hdr;
+	__s64 ret;
+	__s32 pid;       /* kill: the pid (<= 0: a process group); tgkill: the tgid; tkill: the tid */
+	__s32 tid;       /* tgkill: the thread */
+	__u32 sig;
+	__u32 syscall;   /* SIGNAL_* */
+};
+
+/* kernel_prctl_event.flags */
+#define PRCTL_F_NAME_TRUNCATED 0x01 /* PR_SET_NAME with a name longer than the kernel keeps */
+
+struct kernel_prctl_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u32 option;     /* PR_* */
+	__u32 flags;      /* PRCTL_F_* */
+	__u64 arg2;
+	char new_name[16]; /* PR_SET_NAME: the name as the kernel keeps it */
+};
+
+struct kernel_memfd_event {
+	struct event_header hdr;
+	__s64 ret;       /* the fd */
+	__u32 flags;     /* MFD_* */
+	struct vstr name; /* as given; the file is named "memfd:<name>" */
+};
+
+/* process_vm_writev: writing another process's memory */
+struct kernel_vmwrite_event {
+	struct event_header hdr;
+	__s64 ret;         /* bytes written */
+	__s32 pid;         /* the target */
+	__u32 liovcnt;
+	__u32 riovcnt;
+	__u32 flags;
+	__u64 remote_addr; /* the first remote iovec's base */
+};
+
+/* unshare (EVENT_UNSHARE), setns (EVENT_SETNS) */
+struct kernel_ns_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u64 flags;     /* unshare: CLONE_* flags; setns: the nstype argument */
+	__s32 fd;        /* setns: the namespace file (or pidfd) */
+	__u32 ns_type;   /* setns: CLONE_NEW* type of the namespace behind fd; 0 when it is not one */
+	__u32 ns_inum;   /* setns: that namespace's inode number */
+	__u32 pad;
+};
+
+/*
  * ---- user space -> kernel: the filter maps (documented in bpf/README.md) ----
  */
 
@@ -314,7 +531,9 @@ enum drop_cause {
 	DROP_FIELD_SKIPPED = 5,
 	DROP_NO_SCRATCH = 6,
 	DROP_NO_TASK_FILE = 7,
-	DROP_CAUSE_MAX = 8,
+	DROP_NET_UNATTRIBUTED = 8, /* a DNS packet whose process could not be told (sent as such) */
+	DROP_DNS_TRUNCATED = 9,    /* a DNS payload longer than VIGIL_DNS_PAYLOAD_MAX (sent cut) */
+	DROP_CAUSE_MAX = 10,
 };
 
 /*
@@ -360,6 +579,20 @@ VIGIL_ASSERT(sizeof(struct file_mkdir_event) == 160, "file_mkdir_event");
 VIGIL_ASSERT(sizeof(struct file_utimes_event) == 160, "file_utimes_event");
 VIGIL_ASSERT(sizeof(struct file_xattr_event) == 168, "file_xattr_event");
 VIGIL_ASSERT(sizeof(struct file_truncate_event) == 160, "file_truncate_event");
+VIGIL_ASSERT(sizeof(struct net_addr) == 24, "net_addr");
+VIGIL_ASSERT(sizeof(struct dns_packet_event) == 152, "dns_packet_event");
+VIGIL_ASSERT(sizeof(struct network_socket_event) == 144, "network_socket_event");
+VIGIL_ASSERT(sizeof(struct kernel_ptrace_event) == 104, "kernel_ptrace_event");
+VIGIL_ASSERT(sizeof(struct kernel_bpf_event) == 144, "kernel_bpf_event");
+VIGIL_ASSERT(sizeof(struct kernel_module_event) == 168, "kernel_module_event");
+VIGIL_ASSERT(sizeof(struct kernel_mount_event) == 168, "kernel_mount_event");
+VIGIL_ASSERT(sizeof(struct kernel_setid_event) == 136, "kernel_setid_event");
+VIGIL_ASSERT(sizeof(struct kernel_capset_event) == 112, "kernel_capset_event");
+VIGIL_ASSERT(sizeof(struct kernel_signal_event) == 104, "kernel_signal_event");
+VIGIL_ASSERT(sizeof(struct kernel_prctl_event) == 120, "kernel_prctl_event");
+VIGIL_ASSERT(sizeof(struct kernel_memfd_event) == 96, "kernel_memfd_event");
+VIGIL_ASSERT(sizeof(struct kernel_vmwrite_event) == 112, "kernel_vmwrite_event");
+VIGIL_ASSERT(sizeof(struct kernel_ns_event) == 112, "kernel_ns_event");
 VIGIL_ASSERT(sizeof(struct type_filter) == 16, "type_filter");
 VIGIL_ASSERT(sizeof(struct name_key) == 64, "name_key");
 VIGIL_ASSERT(sizeof(struct prefix_key) == 128, "prefix_key");

@@ -76,6 +76,16 @@ struct {
 	__type(value, __u64);
 } discarders SEC(".maps") __weak;
 
+/* DNS: socket (struct sock address) -> the header of the process whose query last left
+ * on it, so that the response arriving on the socket (softirq: no process) is the
+ * querier's. LRU: sockets are never removed explicitly. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct event_header);
+} dns_owner SEC(".maps") __weak;
+
 /* Per-type counters (struct type_stats), per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -159,7 +160,9 @@ NAN_METHOD(Sensor::Load) {
   self->loaded_ = true;
 }
 
-// attach(name): attaches one loaded program (idempotent).
+// attach(name, { cgroup }?): attaches one loaded program (idempotent). A cgroup program
+// (cgroup_skb, ...) needs the cgroup directory it applies to, with its descendants; the
+// link holds the cgroup, so the directory fd is closed at once.
 NAN_METHOD(Sensor::Attach) {
   Sensor *self = ObjectWrap::Unwrap<Sensor>(info.Holder());
   if (!self->loaded_ || !self->skel_) return Nan::ThrowError("not loaded");
@@ -167,8 +170,25 @@ NAN_METHOD(Sensor::Attach) {
   bpf_program *prog = FindProgram(self->skel_, name);
   if (!prog || bpf_program__fd(prog) < 0) return Nan::ThrowTypeError(("program not loaded: " + name).c_str());
   if (self->links_.count(name)) return;
+  std::string cgroup;
+  if (info[1]->IsObject()) {
+    v8::Local<v8::Value> v = Nan::Get(info[1].As<v8::Object>(), Nan::New("cgroup").ToLocalChecked()).ToLocalChecked();
+    if (v->IsString()) cgroup = ToString(v);
+  }
+  bool wants_cgroup = bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB;
+  if (wants_cgroup && cgroup.empty()) return Nan::ThrowTypeError(("attach " + name + ": a cgroup program needs { cgroup }").c_str());
   TakeLibbpfLog();
-  bpf_link *link = bpf_program__attach(prog);
+  bpf_link *link;
+  if (wants_cgroup) {
+    int fd = open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Nan::ThrowError(MakeError(("attach " + name + ": open " + cgroup).c_str(), errno));
+    link = bpf_program__attach_cgroup(prog, fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+  } else {
+    link = bpf_program__attach(prog);
+  }
   if (!link) return Nan::ThrowError(MakeError(("attach " + name).c_str(), errno));
   self->links_[name] = link;
 }

@@ -123,7 +123,8 @@ function u32(buf: Uint8Array, pos: number): number {
   return u16(buf, pos) * 0x10000 + u16(buf, pos + 2);
 }
 
-function ipv6Text(buf: Uint8Array, pos: number): string {
+/** The 16 bytes at pos as RFC 5952 text ("::1"): the form every address key of the sensor uses. */
+export function ipv6Text(buf: Uint8Array, pos: number): string {
   const groups: string[] = [];
   for (let i = 0; i < 8; i++) groups.push(u16(buf, pos + i * 2).toString(16));
   // Compress the longest run of zero groups (RFC 5952).

@@ -3,7 +3,7 @@
 // kernel and decoding all agree.
 import { EventType } from '../wire/wire.generated.ts';
 
-export const FAMILIES = ['process', 'file'] as const;
+export const FAMILIES = ['process', 'file', 'dns', 'network', 'kernel'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export interface EventTypeSpec {
@@ -36,6 +36,27 @@ export const EVENT_TYPES = {
     programs: sys('removexattr', 'lremovexattr', 'fremovexattr', 'removexattrat'),
   },
   truncate: { wire: EventType.EVENT_TRUNCATE, family: 'file', programs: sys('truncate', 'ftruncate') },
+  // DNS packets on the cgroup2 root: queries leaving for port 53, responses from it
+  dns: { wire: EventType.EVENT_DNS, family: 'dns', programs: ['sk_dns_egress'] },
+  dns_response: { wire: EventType.EVENT_DNS_RESPONSE, family: 'dns', programs: ['sk_dns_ingress'] },
+  connect: { wire: EventType.EVENT_CONNECT, family: 'network', programs: sys('connect') },
+  accept: { wire: EventType.EVENT_ACCEPT, family: 'network', programs: sys('accept', 'accept4') },
+  bind: { wire: EventType.EVENT_BIND, family: 'network', programs: sys('bind') },
+  ptrace: { wire: EventType.EVENT_PTRACE, family: 'kernel', programs: sys('ptrace') },
+  bpf: { wire: EventType.EVENT_BPF, family: 'kernel', programs: sys('bpf') },
+  load_module: { wire: EventType.EVENT_LOAD_MODULE, family: 'kernel', programs: sys('init_module', 'finit_module') },
+  unload_module: { wire: EventType.EVENT_UNLOAD_MODULE, family: 'kernel', programs: sys('delete_module') },
+  mount: { wire: EventType.EVENT_MOUNT, family: 'kernel', programs: sys('mount') },
+  umount: { wire: EventType.EVENT_UMOUNT, family: 'kernel', programs: sys('umount') },
+  setuid: { wire: EventType.EVENT_SETUID, family: 'kernel', programs: sys('setuid', 'setreuid', 'setresuid', 'setfsuid') },
+  setgid: { wire: EventType.EVENT_SETGID, family: 'kernel', programs: sys('setgid', 'setregid', 'setresgid', 'setfsgid') },
+  capset: { wire: EventType.EVENT_CAPSET, family: 'kernel', programs: sys('capset') },
+  signal: { wire: EventType.EVENT_SIGNAL, family: 'kernel', programs: sys('kill', 'tkill', 'tgkill') },
+  prctl: { wire: EventType.EVENT_PRCTL, family: 'kernel', programs: sys('prctl') },
+  memfd_create: { wire: EventType.EVENT_MEMFD_CREATE, family: 'kernel', programs: sys('memfd_create') },
+  process_vm_writev: { wire: EventType.EVENT_PROCESS_VM_WRITEV, family: 'kernel', programs: sys('process_vm_writev') },
+  unshare: { wire: EventType.EVENT_UNSHARE, family: 'kernel', programs: sys('unshare') },
+  setns: { wire: EventType.EVENT_SETNS, family: 'kernel', programs: sys('setns') },
 } as const satisfies Record<string, EventTypeSpec>;
 
 export type EventName = keyof typeof EVENT_TYPES;
@@ -59,4 +80,15 @@ export function isFamily(s: string): s is Family {
 /** The tracepoint a program attaches to ("syscalls/sys_exit_openat"), or undefined for raw ones. */
 export function tracepointOf(program: string): string | undefined {
   return program.startsWith('x_') ? `syscalls/sys_exit_${program.slice(2)}` : undefined;
+}
+
+/** The cgroup hook of a cgroup_skb program ("cgroup_skb/egress"), or undefined for the others. */
+export function cgroupHookOf(program: string): string | undefined {
+  if (!program.startsWith('sk_')) return undefined;
+  return program.endsWith('_egress') ? 'cgroup_skb/egress' : 'cgroup_skb/ingress';
+}
+
+/** What a program needs from the kernel: its tracepoint or its cgroup hook; undefined for raw tracepoints. */
+export function hookOf(program: string): string | undefined {
+  return tracepointOf(program) ?? cgroupHookOf(program);
 }

@@ -99,4 +99,17 @@ describe('fromSeclPlan', () => {
     assert.deepEqual(spec.chmod, { mode: 'pass' });
     assert.equal(spec.fork, undefined);
   });
+
+  it('loads DNS responses with connect (for addr.hostname), and the kernel activity types by their SECL names', () => {
+    const none = { basenames: [], pathPrefixes: [], executables: [], openFlags: 0 };
+    const { types, spec } = fromSeclPlan({
+      connect: { ...none, mode: 'all' },
+      dns: { ...none, mode: 'all' },
+      ptrace: { ...none, mode: 'approvers', executables: ['gdb'] },
+      load_module: { ...none, mode: 'all' },
+    });
+    assert.deepEqual(types.sort(), ['connect', 'dns', 'dns_response', 'exec', 'exit', 'fork', 'load_module', 'ptrace']);
+    assert.deepEqual(spec.ptrace, { mode: 'approve', basenames: [], prefixes: [], exeNames: ['gdb'] });
+    assert.equal(spec.dns_response, undefined);
+  });
 });

@@ -217,7 +217,9 @@ function u32(n: number): Buffer {
 /**
  * The rule engine's kernel filter plan (operator/src/secl: buildFilterPlan) as the event
  * types to load and their filters. Process events always flow (the process cache needs
- * them); truncate follows open, as the enrich stage reports it as an open.
+ * them); truncate follows open, as the enrich stage reports it as an open. Types SECL has
+ * no event for (umount, memfd_create, ...) are never in a rule's plan: only `vigil-sensor
+ * events` loads them.
  */
 export function fromSeclPlan(plan: SeclFilterPlan): { types: EventName[]; spec: FilterSpec } {
   const spec: FilterSpec = {};
@@ -241,5 +243,7 @@ export function fromSeclPlan(plan: SeclFilterPlan): { types: EventName[]; spec: 
   // exec approvers only flag events (the cache needs every exec); fork and exit always pass
   delete spec.fork;
   delete spec.exit;
+  // connect.addr.hostname comes from the answers of DNS responses: they flow too
+  if (types.has('connect') || types.has('accept')) types.add('dns_response');
   return { types: [...types], spec };
 }

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAddon, type BatchCallback, type NativeAddon, type NativeSensor } from '../native/addon.ts';
-import { tracepointOf, type EventName } from './event-types.ts';
+import { CgroupResolver } from '../enrich/container.ts';
+import { cgroupHookOf, tracepointOf, type EventName } from './event-types.ts';
 import { KernelFilters, planFilters, type FilterSpec } from './filters.ts';
 import { planPrograms, type ProgramPlan } from './plan.ts';
 import { readKernelStats, type KernelStats } from './stats.ts';
@@ -25,6 +26,11 @@ export interface KernelSensorOptions {
   readonly flushMs?: number;
   /** Do not report this process's own activity (default true: its /proc reads would loop). */
   readonly ignoreSelf?: boolean;
+  /**
+   * The cgroup the DNS programs (cgroup_skb) attach to: every socket below it is seen.
+   * Default: the cgroup2 root from /proc/self/mountinfo; without one they are skipped.
+   */
+  readonly cgroupPath?: string;
 }
 
 const DEFAULT_RING_BYTES = 8 << 20;
@@ -51,9 +57,10 @@ export class KernelSensor {
     const plan = planPrograms(opts.types, () => true);
     let tracefs: string | undefined;
     if (plan.programs.some((p) => tracepointOf(p))) tracefs = addon.ensureTracefs().path;
-    const actual = tracefs
-      ? planPrograms(opts.types, (tp) => existsSync(join(tracefs as string, 'events', tp)))
-      : plan;
+    const cgroup = plan.programs.some((p) => cgroupHookOf(p)) ? (opts.cgroupPath ?? CgroupResolver.fromSystem()?.mount) : undefined;
+    const actual = planPrograms(opts.types, (hook) =>
+      hook.startsWith('cgroup_skb/') ? cgroup !== undefined : tracefs !== undefined && existsSync(join(tracefs, 'events', hook)),
+    );
     const ringBytes = opts.ringBytes ?? DEFAULT_RING_BYTES;
     const wakeupBytes = opts.wakeupBytes ?? Math.min(ringBytes / 32, 256 << 10);
     const native = new addon.Sensor({ selfTgid: opts.ignoreSelf === false ? 0 : process.pid, ringBytes, wakeupBytes });
@@ -66,7 +73,7 @@ export class KernelSensor {
       });
       // filters before attach: the first event already meets the ruleset's filters
       sensor.filters.apply(filterPlan);
-      for (const p of actual.programs) native.attach(p);
+      for (const p of actual.programs) native.attach(p, cgroupHookOf(p) ? { cgroup } : undefined);
       return sensor;
     } catch (e) {
       native.close();

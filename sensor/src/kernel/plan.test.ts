@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EVENT_NAMES, EVENT_TYPES, eventName, tracepointOf, typesOfFamilies } from './event-types.ts';
-import { planPrograms } from './plan.ts';
+import { EVENT_NAMES, EVENT_TYPES, eventName, hookOf, tracepointOf, typesOfFamilies } from './event-types.ts';
+import { planPrograms, unavailableTypes } from './plan.ts';
 
 describe('planPrograms', () => {
   it('loads every program of the wanted types once, in a stable order', () => {
@@ -16,6 +16,25 @@ describe('planPrograms', () => {
     assert.ok(p.programs.includes('tp_exit'));
     assert.deepEqual(p.skipped, [{ program: 'x_fchmodat2', tracepoint: 'syscalls/sys_exit_fchmodat2' }]);
   });
+
+  it('names the types no program of which can run: module loading without CONFIG_MODULES', () => {
+    const noModules = (hook: string): boolean => !/_(init|finit|delete)_module$/.test(hook);
+    const p = planPrograms(['load_module', 'unload_module', 'chmod', 'ptrace'], (h) => noModules(h) && h !== 'syscalls/sys_exit_fchmodat2');
+    assert.deepEqual(p.programs, ['x_chmod', 'x_fchmod', 'x_fchmodat', 'x_ptrace']);
+    assert.deepEqual(
+      [...unavailableTypes(p)],
+      [
+        ['load_module', ['syscalls/sys_exit_init_module', 'syscalls/sys_exit_finit_module']],
+        ['unload_module', ['syscalls/sys_exit_delete_module']],
+      ],
+    );
+  });
+
+  it('skips the DNS programs where there is no cgroup2 hierarchy to attach them to', () => {
+    const p = planPrograms(['dns', 'dns_response', 'connect'], (h) => !h.startsWith('cgroup_skb/'));
+    assert.deepEqual(p.programs, ['x_connect']);
+    assert.deepEqual([...unavailableTypes(p).keys()], ['dns', 'dns_response']);
+  });
 });
 
 describe('event types', () => {
@@ -25,5 +44,18 @@ describe('event types', () => {
     assert.equal(tracepointOf('x_openat'), 'syscalls/sys_exit_openat');
     assert.equal(tracepointOf('tp_exec'), undefined);
     assert.deepEqual(typesOfFamilies(['process']), ['exec', 'fork', 'exit']);
+    assert.deepEqual(typesOfFamilies(['network']), ['connect', 'accept', 'bind']);
+    assert.equal(hookOf('sk_dns_egress'), 'cgroup_skb/egress');
+    assert.equal(hookOf('sk_dns_ingress'), 'cgroup_skb/ingress');
+    assert.equal(hookOf('x_umount'), 'syscalls/sys_exit_umount');
+  });
+
+  it('keeps every family in its wire range, and every type below the map size', () => {
+    const ranges = { process: [1, 15], file: [16, 31], dns: [32, 47], network: [32, 47], kernel: [48, 63] } as const;
+    for (const n of EVENT_NAMES) {
+      const { wire, family } = EVENT_TYPES[n];
+      const [lo, hi] = ranges[family];
+      assert.ok(wire >= lo && wire <= hi, `${n}: ${wire} outside ${family} ${lo}-${hi}`);
+    }
   });
 });

@@ -40,7 +40,8 @@ export type BatchCallback = (buf: Buffer, bytes: number, count: number) => void;
 export interface NativeSensor {
   programs(): ProgramDesc[];
   load(names: readonly string[]): void;
-  attach(name: string): void;
+  /** cgroup: the cgroup directory a cgroup program (cgroup_skb) applies to, with its descendants. */
+  attach(name: string, opts?: { readonly cgroup?: string }): void;
   detach(name: string): void;
   programInfo(name: string): ProgramInfo | null;
   mapInfo(name: string): MapInfo;
@@ -131,7 +132,7 @@ function wrapSensor(raw: NativeSensor): NativeSensor {
   return {
     programs: guarded(() => raw.programs()),
     load: guarded((names) => raw.load(names)),
-    attach: guarded((name) => raw.attach(name)),
+    attach: guarded((name, opts) => raw.attach(name, opts)),
     detach: guarded((name) => raw.detach(name)),
     programInfo: guarded((name) => raw.programInfo(name)),
     mapInfo: guarded((name) => raw.mapInfo(name)),

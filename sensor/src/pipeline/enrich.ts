@@ -5,6 +5,7 @@ import type { ProcessCache } from '../process/cache.ts';
 import { toFileInfo } from '../process/files.ts';
 import type { UserNames } from '../process/users.ts';
 import type { DecodedEvent } from '../wire/decode.ts';
+import { ActivityEnricher, isActivity, type ActivityOptions, type ActivityRecord, type DnsStats } from './activity.ts';
 import { EVENT_F_KILLED, EVENT_F_UNAPPROVED, type EventHeader, type FileInfo as WireFileInfo } from '../wire/wire.generated.ts';
 import { KILLED_IN_KERNEL, type SensorEvent } from './events.ts';
 
@@ -20,7 +21,12 @@ export interface EnrichStats {
   out: number;
   /** Process events that failed the kernel approvers: they fed the cache only. */
   cacheOnly: number;
+  /** DNS packets: parsed, skipped as malformed (by cause), unattributed. */
+  dns: DnsStats;
 }
+
+/** Process and file records: the ones this module turns into events itself. */
+type CoreRecord = Exclude<DecodedEvent, ActivityRecord>;
 
 /** Decodes a wait status into SECL's exit cause and code. */
 export function exitOf(status: number): { cause: number; code: number } {
@@ -30,17 +36,28 @@ export function exitOf(status: number): { cause: number; code: number } {
 }
 
 export class Enricher {
-  readonly stats: EnrichStats = { in: 0, out: 0, cacheOnly: 0 };
+  readonly stats: EnrichStats;
+  /** DNS, network and kernel activity (activity.ts); its resolved names feed addr.hostname. */
+  readonly activity: ActivityEnricher;
 
   constructor(
     private readonly cache: ProcessCache,
     private readonly users: UserNames,
     private readonly clockOffsetNs: number,
     private readonly hostname?: string,
-  ) {}
+    activity: ActivityOptions = {},
+  ) {
+    this.activity = new ActivityEnricher(cache, users, (type, hdr, process) => this.event(type, hdr, process), activity);
+    this.stats = { in: 0, out: 0, cacheOnly: 0, dns: this.activity.dns };
+  }
 
   enrich(d: DecodedEvent): SensorEvent | undefined {
     this.stats.in++;
+    if (isActivity(d)) {
+      const ev = this.activity.build(d);
+      if (ev) this.stats.out++;
+      return ev;
+    }
     const ev = this.build(d);
     // A killed exec is always reported: the kill must reach the Signal.
     if (d.rec.hdr.flags & EVENT_F_KILLED) KILLED_IN_KERNEL.add(ev);
@@ -65,7 +82,7 @@ export class Enricher {
     return ev;
   }
 
-  private build(d: DecodedEvent): SensorEvent {
+  private build(d: CoreRecord): SensorEvent {
     const hdr = d.rec.hdr;
     switch (d.type) {
       case 'exec':

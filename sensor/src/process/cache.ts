@@ -103,6 +103,11 @@ export class ProcessCache {
     return this.current(e, hdr);
   }
 
+  /** A process by pid (a signal's target, a tracee), from /proc if not known yet; undefined when gone. */
+  peek(pid: number): ProcessContext | undefined {
+    return this.lookup(pid)?.ctx;
+  }
+
   onExec(rec: ProcessExecEvent): ProcessContext {
     const hdr = rec.hdr;
     const prev = this.entries.get(hdr.pid);

@@ -20,6 +20,32 @@ import {
   readProcessExecEvent,
   readProcessExitEvent,
   readProcessForkEvent,
+  readDnsPacketEvent,
+  readNetworkSocketEvent,
+  readKernelBpfEvent,
+  readKernelCapsetEvent,
+  readKernelMemfdEvent,
+  readKernelModuleEvent,
+  readKernelMountEvent,
+  readKernelNsEvent,
+  readKernelPrctlEvent,
+  readKernelPtraceEvent,
+  readKernelSetidEvent,
+  readKernelSignalEvent,
+  readKernelVmwriteEvent,
+  type DnsPacketEvent,
+  type NetworkSocketEvent,
+  type KernelBpfEvent,
+  type KernelCapsetEvent,
+  type KernelMemfdEvent,
+  type KernelModuleEvent,
+  type KernelMountEvent,
+  type KernelNsEvent,
+  type KernelPrctlEvent,
+  type KernelPtraceEvent,
+  type KernelSetidEvent,
+  type KernelSignalEvent,
+  type KernelVmwriteEvent,
   type FileChmodEvent,
   type FileChownEvent,
   type FileLinkEvent,
@@ -50,7 +76,21 @@ export type DecodedEvent =
   | { readonly type: 'mkdir'; readonly rec: FileMkdirEvent }
   | { readonly type: 'utimes'; readonly rec: FileUtimesEvent }
   | { readonly type: 'setxattr' | 'removexattr'; readonly rec: FileXattrEvent }
-  | { readonly type: 'truncate'; readonly rec: FileTruncateEvent };
+  | { readonly type: 'truncate'; readonly rec: FileTruncateEvent }
+  /** payload: the DNS message bytes the kernel copied (a copy: the batch buffer is reused). */
+  | { readonly type: 'dns' | 'dns_response'; readonly rec: DnsPacketEvent; readonly payload: Buffer }
+  | { readonly type: 'connect' | 'accept' | 'bind'; readonly rec: NetworkSocketEvent }
+  | { readonly type: 'ptrace'; readonly rec: KernelPtraceEvent }
+  | { readonly type: 'bpf'; readonly rec: KernelBpfEvent }
+  | { readonly type: 'load_module' | 'unload_module'; readonly rec: KernelModuleEvent }
+  | { readonly type: 'mount' | 'umount'; readonly rec: KernelMountEvent }
+  | { readonly type: 'setuid' | 'setgid'; readonly rec: KernelSetidEvent }
+  | { readonly type: 'capset'; readonly rec: KernelCapsetEvent }
+  | { readonly type: 'signal'; readonly rec: KernelSignalEvent }
+  | { readonly type: 'prctl'; readonly rec: KernelPrctlEvent }
+  | { readonly type: 'memfd_create'; readonly rec: KernelMemfdEvent }
+  | { readonly type: 'process_vm_writev'; readonly rec: KernelVmwriteEvent }
+  | { readonly type: 'unshare' | 'setns'; readonly rec: KernelNsEvent };
 
 export interface DecodeStats {
   records: number;
@@ -89,6 +129,32 @@ function read(type: EventName, b: Buffer, o: number): DecodedEvent {
     case 'setxattr':
     case 'removexattr': return { type, rec: readFileXattrEvent(b, o, o) };
     case 'truncate': return { type, rec: readFileTruncateEvent(b, o, o) };
+    case 'dns':
+    case 'dns_response': {
+      const rec = readDnsPacketEvent(b, o, o);
+      const start = o + rec.payloadOff;
+      // clipped to the record: a length past it cannot reach the next record's bytes
+      const end = Math.min(start + rec.payloadLen, o + rec.hdr.size);
+      return { type, rec, payload: Buffer.from(b.subarray(start, Math.max(start, end))) };
+    }
+    case 'connect':
+    case 'accept':
+    case 'bind': return { type, rec: readNetworkSocketEvent(b, o, o) };
+    case 'ptrace': return { type, rec: readKernelPtraceEvent(b, o, o) };
+    case 'bpf': return { type, rec: readKernelBpfEvent(b, o, o) };
+    case 'load_module':
+    case 'unload_module': return { type, rec: readKernelModuleEvent(b, o, o) };
+    case 'mount':
+    case 'umount': return { type, rec: readKernelMountEvent(b, o, o) };
+    case 'setuid':
+    case 'setgid': return { type, rec: readKernelSetidEvent(b, o, o) };
+    case 'capset': return { type, rec: readKernelCapsetEvent(b, o, o) };
+    case 'signal': return { type, rec: readKernelSignalEvent(b, o, o) };
+    case 'prctl': return { type, rec: readKernelPrctlEvent(b, o, o) };
+    case 'memfd_create': return { type, rec: readKernelMemfdEvent(b, o, o) };
+    case 'process_vm_writev': return { type, rec: readKernelVmwriteEvent(b, o, o) };
+    case 'unshare':
+    case 'setns': return { type, rec: readKernelNsEvent(b, o, o) };
   }
 }
 

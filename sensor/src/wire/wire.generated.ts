@@ -4,7 +4,7 @@
 
 import { cstr, cstrWrite, s64, u64, vstr } from './primitives.ts';
 
-export const VIGIL_WIRE_VERSION = 1;
+export const VIGIL_WIRE_VERSION = 2;
 export const VIGIL_PATH_MAX = 4096;
 export const VIGIL_ARGS_MAX = 4096;
 export const VIGIL_ENVS_MAX = 4096;
@@ -23,6 +23,24 @@ export const EXEC_F_ARGS_TRUNCATED = 1;
 export const EXEC_F_ENVS_TRUNCATED = 2;
 export const EXEC_F_SCRIPT = 4;
 export const EXEC_F_FIELD_SKIPPED = 8;
+export const VIGIL_DNS_PAYLOAD_MAX = 1024;
+export const DNS_F_RESPONSE = 1;
+export const DNS_F_TCP = 2;
+export const DNS_F_UNATTRIBUTED = 4;
+export const DNS_F_TRUNCATED = 8;
+export const MODULE_F_FROM_MEMORY = 1;
+export const SETID_SETUID = 1;
+export const SETID_SETREUID = 2;
+export const SETID_SETRESUID = 3;
+export const SETID_SETFSUID = 4;
+export const SETID_SETGID = 5;
+export const SETID_SETREGID = 6;
+export const SETID_SETRESGID = 7;
+export const SETID_SETFSGID = 8;
+export const SIGNAL_KILL = 1;
+export const SIGNAL_TKILL = 2;
+export const SIGNAL_TGKILL = 3;
+export const PRCTL_F_NAME_TRUNCATED = 1;
 export const FILTER_PASS = 0;
 export const FILTER_APPROVE = 1;
 export const FILTER_DROP = 2;
@@ -53,6 +71,26 @@ export const EventType = {
   EVENT_SETXATTR: 26,
   EVENT_REMOVEXATTR: 27,
   EVENT_TRUNCATE: 28,
+  EVENT_DNS: 32,
+  EVENT_DNS_RESPONSE: 33,
+  EVENT_CONNECT: 34,
+  EVENT_ACCEPT: 35,
+  EVENT_BIND: 36,
+  EVENT_PTRACE: 48,
+  EVENT_BPF: 49,
+  EVENT_LOAD_MODULE: 50,
+  EVENT_UNLOAD_MODULE: 51,
+  EVENT_MOUNT: 52,
+  EVENT_UMOUNT: 53,
+  EVENT_SETUID: 54,
+  EVENT_SETGID: 55,
+  EVENT_CAPSET: 56,
+  EVENT_SIGNAL: 57,
+  EVENT_PRCTL: 58,
+  EVENT_MEMFD_CREATE: 59,
+  EVENT_PROCESS_VM_WRITEV: 60,
+  EVENT_UNSHARE: 61,
+  EVENT_SETNS: 62,
 } as const;
 
 export const DropCause = {
@@ -64,7 +102,9 @@ export const DropCause = {
   DROP_FIELD_SKIPPED: 5,
   DROP_NO_SCRATCH: 6,
   DROP_NO_TASK_FILE: 7,
-  DROP_CAUSE_MAX: 8,
+  DROP_NET_UNATTRIBUTED: 8,
+  DROP_DNS_TRUNCATED: 9,
+  DROP_CAUSE_MAX: 10,
 } as const;
 
 /** The record struct of each event type (from the "wire:" comments of enum event_type). */
@@ -85,6 +125,26 @@ export const RECORD_STRUCT: Readonly<Record<number, string>> = {
   26: 'file_xattr_event',
   27: 'file_xattr_event',
   28: 'file_truncate_event',
+  32: 'dns_packet_event',
+  33: 'dns_packet_event',
+  34: 'network_socket_event',
+  35: 'network_socket_event',
+  36: 'network_socket_event',
+  48: 'kernel_ptrace_event',
+  49: 'kernel_bpf_event',
+  50: 'kernel_module_event',
+  51: 'kernel_module_event',
+  52: 'kernel_mount_event',
+  53: 'kernel_mount_event',
+  54: 'kernel_setid_event',
+  55: 'kernel_setid_event',
+  56: 'kernel_capset_event',
+  57: 'kernel_signal_event',
+  58: 'kernel_prctl_event',
+  59: 'kernel_memfd_event',
+  60: 'kernel_vmwrite_event',
+  61: 'kernel_ns_event',
+  62: 'kernel_ns_event',
 };
 
 export interface StructLayout {
@@ -111,6 +171,20 @@ export const LAYOUT = {
   file_utimes_event: { size: 160, fields: { hdr: 0, ret: 80, flags: 88, pad: 92, file: 96 } },
   file_xattr_event: { size: 168, fields: { hdr: 0, ret: 80, flags: 88, pad: 92, file: 96, name: 160, pad2: 164 } },
   file_truncate_event: { size: 160, fields: { hdr: 0, ret: 80, length: 88, file: 96 } },
+  net_addr: { size: 24, fields: { ip: 0, port: 16, family: 18, pad: 20 } },
+  dns_packet_event: { size: 152, fields: { hdr: 0, flags: 80, size: 84, l3_protocol: 88, l4_protocol: 90, netns: 92, source: 96, destination: 120, payload_off: 144, payload_len: 146, payload_full: 148 } },
+  network_socket_event: { size: 144, fields: { hdr: 0, ret: 80, fd: 88, protocol: 92, sock_type: 94, addr: 96, local: 120 } },
+  kernel_ptrace_event: { size: 104, fields: { hdr: 0, ret: 80, request: 88, pid: 92, addr: 96 } },
+  kernel_bpf_event: { size: 144, fields: { hdr: 0, ret: 80, cmd: 88, map_type: 92, prog_type: 96, attach_type: 100, map_name: 104, prog_name: 120, insn_cnt: 136, pad: 140 } },
+  kernel_module_event: { size: 168, fields: { hdr: 0, ret: 80, flags: 88, syscall_flags: 92, file: 96, name: 160, args: 164 } },
+  kernel_mount_event: { size: 168, fields: { hdr: 0, ret: 80, flags: 88, mountpoint: 96, source: 160, fs_type: 164 } },
+  kernel_setid_event: { size: 136, fields: { hdr: 0, ret: 80, syscall: 88, arg1: 92, arg2: 96, arg3: 100, uid: 104, euid: 108, suid: 112, fsuid: 116, gid: 120, egid: 124, sgid: 128, fsgid: 132 } },
+  kernel_capset_event: { size: 112, fields: { hdr: 0, ret: 80, cap_effective: 88, cap_permitted: 96, cap_inheritable: 104 } },
+  kernel_signal_event: { size: 104, fields: { hdr: 0, ret: 80, pid: 88, tid: 92, sig: 96, syscall: 100 } },
+  kernel_prctl_event: { size: 120, fields: { hdr: 0, ret: 80, option: 88, flags: 92, arg2: 96, new_name: 104 } },
+  kernel_memfd_event: { size: 96, fields: { hdr: 0, ret: 80, flags: 88, name: 92 } },
+  kernel_vmwrite_event: { size: 112, fields: { hdr: 0, ret: 80, pid: 88, liovcnt: 92, riovcnt: 96, flags: 100, remote_addr: 104 } },
+  kernel_ns_event: { size: 112, fields: { hdr: 0, ret: 80, flags: 88, fd: 96, ns_type: 100, ns_inum: 104, pad: 108 } },
   type_filter: { size: 16, fields: { mode: 0, approvers: 4, flags_mask: 8, pad: 12 } },
   name_key: { size: 64, fields: { type: 0, kind: 4, name: 8 } },
   prefix_key: { size: 128, fields: { prefixlen: 0, type: 4, path: 8 } },
@@ -506,6 +580,448 @@ export function readFileTruncateEvent(b: Buffer, base: number, o: number): FileT
     length: s64(b, o + 88),
     file: readFileInfo(b, base, o + 96),
   };
+}
+
+export interface NetAddr {
+  ip: number[];
+  port: number;
+  family: number;
+}
+
+/** Reads struct net_addr at offset o of b; strings (vstr) are relative to the record at base. */
+export function readNetAddr(b: Buffer, base: number, o: number): NetAddr {
+  void base;
+  return {
+    ip: [b[o + 0] as number, b[o + 1] as number, b[o + 2] as number, b[o + 3] as number, b[o + 4] as number, b[o + 5] as number, b[o + 6] as number, b[o + 7] as number, b[o + 8] as number, b[o + 9] as number, b[o + 10] as number, b[o + 11] as number, b[o + 12] as number, b[o + 13] as number, b[o + 14] as number, b[o + 15] as number],
+    port: b.readUInt16LE(o + 16),
+    family: b.readUInt16LE(o + 18),
+  };
+}
+
+/** Writes struct net_addr at offset o of b (padding left as it is: zero it first). */
+export function writeNetAddr(b: Buffer, o: number, v: NetAddr): void {
+  b.writeUInt8(v.ip[0] ?? 0, o + 0); b.writeUInt8(v.ip[1] ?? 0, o + 1); b.writeUInt8(v.ip[2] ?? 0, o + 2); b.writeUInt8(v.ip[3] ?? 0, o + 3); b.writeUInt8(v.ip[4] ?? 0, o + 4); b.writeUInt8(v.ip[5] ?? 0, o + 5); b.writeUInt8(v.ip[6] ?? 0, o + 6); b.writeUInt8(v.ip[7] ?? 0, o + 7); b.writeUInt8(v.ip[8] ?? 0, o + 8); b.writeUInt8(v.ip[9] ?? 0, o + 9); b.writeUInt8(v.ip[10] ?? 0, o + 10); b.writeUInt8(v.ip[11] ?? 0, o + 11); b.writeUInt8(v.ip[12] ?? 0, o + 12); b.writeUInt8(v.ip[13] ?? 0, o + 13); b.writeUInt8(v.ip[14] ?? 0, o + 14); b.writeUInt8(v.ip[15] ?? 0, o + 15);
+  b.writeUInt16LE(v.port, o + 16);
+  b.writeUInt16LE(v.family, o + 18);
+}
+
+export interface DnsPacketEvent {
+  hdr: EventHeader;
+  flags: number;
+  size: number;
+  l3Protocol: number;
+  l4Protocol: number;
+  netns: number;
+  source: NetAddr;
+  destination: NetAddr;
+  payloadOff: number;
+  payloadLen: number;
+  payloadFull: number;
+}
+
+/** Reads struct dns_packet_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readDnsPacketEvent(b: Buffer, base: number, o: number): DnsPacketEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    flags: b.readUInt32LE(o + 80),
+    size: b.readUInt32LE(o + 84),
+    l3Protocol: b.readUInt16LE(o + 88),
+    l4Protocol: b.readUInt16LE(o + 90),
+    netns: b.readUInt32LE(o + 92),
+    source: readNetAddr(b, base, o + 96),
+    destination: readNetAddr(b, base, o + 120),
+    payloadOff: b.readUInt16LE(o + 144),
+    payloadLen: b.readUInt16LE(o + 146),
+    payloadFull: b.readUInt32LE(o + 148),
+  };
+}
+
+/** Writes struct dns_packet_event at offset o of b (padding left as it is: zero it first). */
+export function writeDnsPacketEvent(b: Buffer, o: number, v: DnsPacketEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeUInt32LE(v.flags, o + 80);
+  b.writeUInt32LE(v.size, o + 84);
+  b.writeUInt16LE(v.l3Protocol, o + 88);
+  b.writeUInt16LE(v.l4Protocol, o + 90);
+  b.writeUInt32LE(v.netns, o + 92);
+  writeNetAddr(b, o + 96, v.source);
+  writeNetAddr(b, o + 120, v.destination);
+  b.writeUInt16LE(v.payloadOff, o + 144);
+  b.writeUInt16LE(v.payloadLen, o + 146);
+  b.writeUInt32LE(v.payloadFull, o + 148);
+}
+
+export interface NetworkSocketEvent {
+  hdr: EventHeader;
+  ret: number;
+  fd: number;
+  protocol: number;
+  sockType: number;
+  addr: NetAddr;
+  local: NetAddr;
+}
+
+/** Reads struct network_socket_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readNetworkSocketEvent(b: Buffer, base: number, o: number): NetworkSocketEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    fd: b.readInt32LE(o + 88),
+    protocol: b.readUInt16LE(o + 92),
+    sockType: b.readUInt16LE(o + 94),
+    addr: readNetAddr(b, base, o + 96),
+    local: readNetAddr(b, base, o + 120),
+  };
+}
+
+/** Writes struct network_socket_event at offset o of b (padding left as it is: zero it first). */
+export function writeNetworkSocketEvent(b: Buffer, o: number, v: NetworkSocketEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeInt32LE(v.fd, o + 88);
+  b.writeUInt16LE(v.protocol, o + 92);
+  b.writeUInt16LE(v.sockType, o + 94);
+  writeNetAddr(b, o + 96, v.addr);
+  writeNetAddr(b, o + 120, v.local);
+}
+
+export interface KernelPtraceEvent {
+  hdr: EventHeader;
+  ret: number;
+  request: number;
+  pid: number;
+  addr: number;
+}
+
+/** Reads struct kernel_ptrace_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelPtraceEvent(b: Buffer, base: number, o: number): KernelPtraceEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    request: b.readUInt32LE(o + 88),
+    pid: b.readInt32LE(o + 92),
+    addr: u64(b, o + 96),
+  };
+}
+
+/** Writes struct kernel_ptrace_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelPtraceEvent(b: Buffer, o: number, v: KernelPtraceEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeUInt32LE(v.request, o + 88);
+  b.writeInt32LE(v.pid, o + 92);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.addr)), o + 96);
+}
+
+export interface KernelBpfEvent {
+  hdr: EventHeader;
+  ret: number;
+  cmd: number;
+  mapType: number;
+  progType: number;
+  attachType: number;
+  mapName: string;
+  progName: string;
+  insnCnt: number;
+}
+
+/** Reads struct kernel_bpf_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelBpfEvent(b: Buffer, base: number, o: number): KernelBpfEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    cmd: b.readUInt32LE(o + 88),
+    mapType: b.readUInt32LE(o + 92),
+    progType: b.readUInt32LE(o + 96),
+    attachType: b.readUInt32LE(o + 100),
+    mapName: cstr(b, o + 104, 16),
+    progName: cstr(b, o + 120, 16),
+    insnCnt: b.readUInt32LE(o + 136),
+  };
+}
+
+/** Writes struct kernel_bpf_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelBpfEvent(b: Buffer, o: number, v: KernelBpfEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeUInt32LE(v.cmd, o + 88);
+  b.writeUInt32LE(v.mapType, o + 92);
+  b.writeUInt32LE(v.progType, o + 96);
+  b.writeUInt32LE(v.attachType, o + 100);
+  cstrWrite(b, o + 104, 16, v.mapName);
+  cstrWrite(b, o + 120, 16, v.progName);
+  b.writeUInt32LE(v.insnCnt, o + 136);
+}
+
+export interface KernelModuleEvent {
+  hdr: EventHeader;
+  ret: number;
+  flags: number;
+  syscallFlags: number;
+  file: FileInfo;
+  name: string;
+  args: string;
+}
+
+/** Reads struct kernel_module_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelModuleEvent(b: Buffer, base: number, o: number): KernelModuleEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    flags: b.readUInt32LE(o + 88),
+    syscallFlags: b.readUInt32LE(o + 92),
+    file: readFileInfo(b, base, o + 96),
+    name: vstr(b, base, o + 160),
+    args: vstr(b, base, o + 164),
+  };
+}
+
+export interface KernelMountEvent {
+  hdr: EventHeader;
+  ret: number;
+  flags: number;
+  mountpoint: FileInfo;
+  source: string;
+  fsType: string;
+}
+
+/** Reads struct kernel_mount_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelMountEvent(b: Buffer, base: number, o: number): KernelMountEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    flags: u64(b, o + 88),
+    mountpoint: readFileInfo(b, base, o + 96),
+    source: vstr(b, base, o + 160),
+    fsType: vstr(b, base, o + 164),
+  };
+}
+
+export interface KernelSetidEvent {
+  hdr: EventHeader;
+  ret: number;
+  syscall: number;
+  arg1: number;
+  arg2: number;
+  arg3: number;
+  uid: number;
+  euid: number;
+  suid: number;
+  fsuid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  fsgid: number;
+}
+
+/** Reads struct kernel_setid_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelSetidEvent(b: Buffer, base: number, o: number): KernelSetidEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    syscall: b.readUInt32LE(o + 88),
+    arg1: b.readInt32LE(o + 92),
+    arg2: b.readInt32LE(o + 96),
+    arg3: b.readInt32LE(o + 100),
+    uid: b.readUInt32LE(o + 104),
+    euid: b.readUInt32LE(o + 108),
+    suid: b.readUInt32LE(o + 112),
+    fsuid: b.readUInt32LE(o + 116),
+    gid: b.readUInt32LE(o + 120),
+    egid: b.readUInt32LE(o + 124),
+    sgid: b.readUInt32LE(o + 128),
+    fsgid: b.readUInt32LE(o + 132),
+  };
+}
+
+/** Writes struct kernel_setid_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelSetidEvent(b: Buffer, o: number, v: KernelSetidEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeUInt32LE(v.syscall, o + 88);
+  b.writeInt32LE(v.arg1, o + 92);
+  b.writeInt32LE(v.arg2, o + 96);
+  b.writeInt32LE(v.arg3, o + 100);
+  b.writeUInt32LE(v.uid, o + 104);
+  b.writeUInt32LE(v.euid, o + 108);
+  b.writeUInt32LE(v.suid, o + 112);
+  b.writeUInt32LE(v.fsuid, o + 116);
+  b.writeUInt32LE(v.gid, o + 120);
+  b.writeUInt32LE(v.egid, o + 124);
+  b.writeUInt32LE(v.sgid, o + 128);
+  b.writeUInt32LE(v.fsgid, o + 132);
+}
+
+export interface KernelCapsetEvent {
+  hdr: EventHeader;
+  ret: number;
+  capEffective: number;
+  capPermitted: number;
+  capInheritable: number;
+}
+
+/** Reads struct kernel_capset_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelCapsetEvent(b: Buffer, base: number, o: number): KernelCapsetEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    capEffective: u64(b, o + 88),
+    capPermitted: u64(b, o + 96),
+    capInheritable: u64(b, o + 104),
+  };
+}
+
+/** Writes struct kernel_capset_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelCapsetEvent(b: Buffer, o: number, v: KernelCapsetEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.capEffective)), o + 88);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.capPermitted)), o + 96);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.capInheritable)), o + 104);
+}
+
+export interface KernelSignalEvent {
+  hdr: EventHeader;
+  ret: number;
+  pid: number;
+  tid: number;
+  sig: number;
+  syscall: number;
+}
+
+/** Reads struct kernel_signal_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelSignalEvent(b: Buffer, base: number, o: number): KernelSignalEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    pid: b.readInt32LE(o + 88),
+    tid: b.readInt32LE(o + 92),
+    sig: b.readUInt32LE(o + 96),
+    syscall: b.readUInt32LE(o + 100),
+  };
+}
+
+/** Writes struct kernel_signal_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelSignalEvent(b: Buffer, o: number, v: KernelSignalEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeInt32LE(v.pid, o + 88);
+  b.writeInt32LE(v.tid, o + 92);
+  b.writeUInt32LE(v.sig, o + 96);
+  b.writeUInt32LE(v.syscall, o + 100);
+}
+
+export interface KernelPrctlEvent {
+  hdr: EventHeader;
+  ret: number;
+  option: number;
+  flags: number;
+  arg2: number;
+  newName: string;
+}
+
+/** Reads struct kernel_prctl_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelPrctlEvent(b: Buffer, base: number, o: number): KernelPrctlEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    option: b.readUInt32LE(o + 88),
+    flags: b.readUInt32LE(o + 92),
+    arg2: u64(b, o + 96),
+    newName: cstr(b, o + 104, 16),
+  };
+}
+
+/** Writes struct kernel_prctl_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelPrctlEvent(b: Buffer, o: number, v: KernelPrctlEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeUInt32LE(v.option, o + 88);
+  b.writeUInt32LE(v.flags, o + 92);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.arg2)), o + 96);
+  cstrWrite(b, o + 104, 16, v.newName);
+}
+
+export interface KernelMemfdEvent {
+  hdr: EventHeader;
+  ret: number;
+  flags: number;
+  name: string;
+}
+
+/** Reads struct kernel_memfd_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelMemfdEvent(b: Buffer, base: number, o: number): KernelMemfdEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    flags: b.readUInt32LE(o + 88),
+    name: vstr(b, base, o + 92),
+  };
+}
+
+export interface KernelVmwriteEvent {
+  hdr: EventHeader;
+  ret: number;
+  pid: number;
+  liovcnt: number;
+  riovcnt: number;
+  flags: number;
+  remoteAddr: number;
+}
+
+/** Reads struct kernel_vmwrite_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelVmwriteEvent(b: Buffer, base: number, o: number): KernelVmwriteEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    pid: b.readInt32LE(o + 88),
+    liovcnt: b.readUInt32LE(o + 92),
+    riovcnt: b.readUInt32LE(o + 96),
+    flags: b.readUInt32LE(o + 100),
+    remoteAddr: u64(b, o + 104),
+  };
+}
+
+/** Writes struct kernel_vmwrite_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelVmwriteEvent(b: Buffer, o: number, v: KernelVmwriteEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeInt32LE(v.pid, o + 88);
+  b.writeUInt32LE(v.liovcnt, o + 92);
+  b.writeUInt32LE(v.riovcnt, o + 96);
+  b.writeUInt32LE(v.flags, o + 100);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.remoteAddr)), o + 104);
+}
+
+export interface KernelNsEvent {
+  hdr: EventHeader;
+  ret: number;
+  flags: number;
+  fd: number;
+  nsType: number;
+  nsInum: number;
+}
+
+/** Reads struct kernel_ns_event at offset o of b; strings (vstr) are relative to the record at base. */
+export function readKernelNsEvent(b: Buffer, base: number, o: number): KernelNsEvent {
+  return {
+    hdr: readEventHeader(b, base, o),
+    ret: s64(b, o + 80),
+    flags: u64(b, o + 88),
+    fd: b.readInt32LE(o + 96),
+    nsType: b.readUInt32LE(o + 100),
+    nsInum: b.readUInt32LE(o + 104),
+  };
+}
+
+/** Writes struct kernel_ns_event at offset o of b (padding left as it is: zero it first). */
+export function writeKernelNsEvent(b: Buffer, o: number, v: KernelNsEvent): void {
+  writeEventHeader(b, o, v.hdr);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.ret)), o + 80);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v.flags)), o + 88);
+  b.writeInt32LE(v.fd, o + 96);
+  b.writeUInt32LE(v.nsType, o + 100);
+  b.writeUInt32LE(v.nsInum, o + 104);
 }
 
 export interface TypeFilter {
