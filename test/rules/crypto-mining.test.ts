@@ -3,50 +3,40 @@
 // and connections through a local resolver once the sensor has DNS and network events.
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
-import { missingEventTypes, openRuleSensor, ruleTest, run, Scratch, skipReason, startResolver, trigger, type Resolver, type RuleSensor } from './harness.ts';
+import { missingEventTypes, ruleTest, run, skipReason, startResolver, trigger, useRuleSuite, type Resolver } from './harness.ts';
 
 const skip = skipReason();
 
 describe('crypto-mining rules', { skip: skip ?? false }, () => {
-  let s: RuleSensor;
-  let x: Scratch;
-  before(() => {
-    s = openRuleSensor();
-    x = new Scratch();
-  });
-  after(() => {
-    s?.close();
-    x?.remove();
-  });
-  const S = (): RuleSensor => s;
+  const t = useRuleSuite();
 
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_crypto_miner_exec',
-    trigger: () => run(x.tool('xmrig'), ['--version']),
-    nearMiss: () => run(x.tool('mining-report'), ['--version']),
+    trigger: () => run(t.scratch.tool('xmrig'), ['--version']),
+    nearMiss: () => run(t.scratch.tool('mining-report'), ['--version']),
     check: (ev) => {
       assert.equal(ev.process.file.name, 'xmrig');
       assert.equal(ev.type, 'exec');
     },
   });
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_crypto_miner_command_line',
-    trigger: () => run(x.tool('kswapd-helper'), ['-o', 'stratum+tcp://127.0.0.1:3333', '-u', '44AFFq5kSiGBoZ', '--donate-level', '1']),
-    nearMiss: () => run(x.tool('kswapd-helper'), ['https://docs.example/stratum-protocol.html']),
+    trigger: () => run(t.scratch.tool('kswapd-helper'), ['-o', 'stratum+tcp://127.0.0.1:3333', '-u', '44AFFq5kSiGBoZ', '--donate-level', '1']),
+    nearMiss: () => run(t.scratch.tool('kswapd-helper'), ['https://docs.example/stratum-protocol.html']),
     check: (ev) => assert.ok(ev.process.argv.includes('stratum+tcp://127.0.0.1:3333')),
   }, 'fires on a renamed miner by its Stratum URL, quiet on a mere mention of stratum');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_crypto_mining_pool_in_args',
-    trigger: () => run(x.tool('worker'), ['-o', 'pool.supportxmr.com:443', '--tls']),
-    nearMiss: () => run(x.tool('worker'), ['-o', 'pool.example.com:443', '--tls']),
+    trigger: () => run(t.scratch.tool('worker'), ['-o', 'pool.supportxmr.com:443', '--tls']),
+    nearMiss: () => run(t.scratch.tool('worker'), ['-o', 'pool.example.com:443', '--tls']),
   });
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_crypto_miner_environment',
     trigger: () => run('/usr/bin/env', ['GPU_MAX_ALLOC_PERCENT=100', 'GPU_USE_SYNC_OBJECTS=1', '/usr/bin/true']),
     nearMiss: () => run('/usr/bin/env', ['GPU_DEVICE_ORDINAL=0', '/usr/bin/true']),
     check: (ev) => assert.ok(ev.process.envp.includes('GPU_MAX_ALLOC_PERCENT=100')),
   });
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_crypto_miner_environment',
     trigger: () => run('/usr/bin/env', ['POOL=stratum+ssl://gulf.moneroocean.stream:20128', '/usr/bin/true']),
     nearMiss: () => run('/usr/bin/env', ['POOL=postgres://db.internal:5432', '/usr/bin/true']),
@@ -59,13 +49,13 @@ describe('crypto-mining rules', { skip: skip ?? false }, () => {
     });
     after(() => resolver?.close());
 
-    ruleTest(S, {
+    ruleTest(t, {
       rule: 'vigil_mining_pool_dns',
       trigger: () => trigger('dns', 'pool.minexmr.com'),
       nearMiss: () => trigger('dns', 'www.example.com'),
       check: (ev) => assert.equal(ev.dns?.question.name, 'pool.minexmr.com'),
     }, 'fires on a lookup of pool.minexmr.com (local resolver), quiet on www.example.com');
-    ruleTest(S, {
+    ruleTest(t, {
       rule: 'vigil_mining_pool_connection',
       trigger: () => trigger('resolve-connect', 'gulf.moneroocean.stream', '10128'),
       nearMiss: () => trigger('resolve-connect', 'www.example.com', '10128'),

@@ -15,7 +15,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSy
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { SeclEvent } from '@vigil/operator/secl';
 import { ActiveProtector } from '../../sensor/src/actions/active-protection.ts';
 import { DEFAULT_RULES_DIR, loadStandaloneRuleset } from '../../sensor/src/cli/run.ts';
@@ -194,10 +194,37 @@ export async function checkRule(s: RuleSensor, c: RuleCase): Promise<void> {
   assert.equal(wrong.length, 0, `${c.rule} fired on its near-miss (pid ${n.pid}):\n${s.describe(n.pid)}`);
 }
 
+/** What a describe of rule tests shares: one sensor, a scratch directory, maybe a "container". */
+export interface RuleSuite {
+  readonly sensor: RuleSensor;
+  readonly scratch: Scratch;
+  /** Present when the suite was opened with { container: true }. */
+  readonly container: FakeContainer;
+}
+
+/**
+ * Opens the suite's sensor, scratch directory (and fake container) before its tests and
+ * closes them after; call inside a describe. Fields are set once before() has run.
+ */
+export function useRuleSuite(opts: { container?: boolean } = {}): RuleSuite {
+  const suite = {} as { sensor: RuleSensor; scratch: Scratch; container: FakeContainer };
+  before(() => {
+    suite.sensor = openRuleSensor();
+    suite.scratch = new Scratch();
+    if (opts.container) suite.container = FakeContainer.create();
+  });
+  after(() => {
+    suite.sensor?.close();
+    suite.container?.remove();
+    suite.scratch?.remove();
+  });
+  return suite;
+}
+
 /** Declares the test of one rule (inside a describe that owns the sensor). */
-export function ruleTest(sensor: () => RuleSensor, c: RuleCase, title?: string): void {
+export function ruleTest(suite: RuleSuite, c: RuleCase, title?: string): void {
   const opts = c.skip ? { skip: c.skip } : c.gap ? { todo: c.gap } : {};
-  it(`${c.rule}: ${title ?? 'fires on its trigger, quiet on its near-miss'}`, opts, () => checkRule(sensor(), c));
+  it(`${c.rule}: ${title ?? 'fires on its trigger, quiet on its near-miss'}`, opts, () => checkRule(suite.sensor, c));
 }
 
 // ---------------------------------------------------------------------------------------

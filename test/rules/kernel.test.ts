@@ -5,11 +5,8 @@
 // say so until then. Module loads skip on kernels without loadable-module support.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync } from 'node:fs';
-import { after, before, describe } from 'node:test';
-import {
-  background, FakeContainer, missingEventTypes, openRuleSensor, ruleTest, run, Scratch, skipReason, trigger, triggerBinary,
-  type RuleSensor,
-} from './harness.ts';
+import { describe } from 'node:test';
+import { background, missingEventTypes, ruleTest, run, skipReason, trigger, triggerBinary, useRuleSuite } from './harness.ts';
 
 const PTRACE_POKEDATA = 5;
 
@@ -23,90 +20,78 @@ function noModules(): string | undefined {
 }
 
 describe('kernel rules', { skip: skipReason() ?? false }, () => {
-  let s: RuleSensor;
-  let x: Scratch;
-  let c: FakeContainer;
-  before(() => {
-    s = openRuleSensor();
-    x = new Scratch();
-    c = FakeContainer.create();
-  });
-  after(() => {
-    s?.close();
-    c?.remove();
-    x?.remove();
-  });
-  const S = (): RuleSensor => s;
+  const t = useRuleSuite({ container: true });
   const needs = (...types: string[]): string | undefined => missingEventTypes(...types);
 
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_kernel_module_loaded_from_memory',
     skip: noModules(),
     trigger: () => trigger('init-module'),
     nearMiss: () => trigger('finit-module', '/etc/hostname'),
   }, 'fires on an init_module attempt (refused image), quiet on finit_module');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_kernel_module_unusual_path',
     skip: noModules(),
-    trigger: () => trigger('finit-module', x.file('rootkit.ko', 'not a module')),
+    trigger: () => trigger('finit-module', t.scratch.file('rootkit.ko', 'not a module')),
     nearMiss: () => trigger('init-module'),
   }, 'fires on finit_module of a file outside /lib/modules (refused), quiet on init_module');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_unexpected_bpf_program',
     skip: needs('bpf'),
     trigger: () => trigger('bpf-prog'),
     nearMiss: () => trigger('bpf-map'),
   }, 'fires on a BPF program load by an unknown program, quiet on a map creation');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_bpf_user_memory_write',
     skip: needs('bpf'),
     trigger: () => trigger('bpf-write-user'),
     nearMiss: () => trigger('bpf-prog'),
+    gap: 'sensor: bpf.prog.helpers is never filled (the program\'s instructions are not read), and this kernel refuses programs calling bpf_probe_write_user',
   }, 'fires on a load of a program calling bpf_probe_write_user, quiet on a plain filter');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_ptrace_attach',
     skip: needs('ptrace'),
     trigger: () => trigger('ptrace-attach'),
     nearMiss: () => trigger('ptrace-traceme'),
   }, 'fires on PTRACE_ATTACH to another process, quiet on PTRACE_TRACEME');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_ptrace_code_injection',
     skip: needs('ptrace'),
     trigger: () => trigger('ptrace-poke'),
     nearMiss: () => trigger('ptrace-attach'),
     check: (ev) => assert.equal(ev.ptrace?.request, PTRACE_POKEDATA),
   }, 'fires on PTRACE_POKEDATA, quiet on an attach alone');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_container_host_mount',
     skip: needs('mount'),
-    trigger: () => c.run(triggerBinary(), ['mount', '/dev/vigil-none', x.mkdir('mnt'), 'ext4']),
-    nearMiss: () => c.run(triggerBinary(), ['mount', 'none', '/nonexistent/vigil', 'tmpfs']),
+    trigger: () => t.container.run(triggerBinary(), ['mount', '/dev/vigil-none', t.scratch.mkdir('mnt'), 'ext4']),
+    nearMiss: () => t.container.run(triggerBinary(), ['mount', 'none', '/nonexistent/vigil', 'tmpfs']),
     check: (ev) => assert.equal(ev.mount?.fs_type, 'ext4'),
   }, 'fires on an ext4 mount attempt in a container (no such device), quiet on a tmpfs attempt');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_container_cgroup_mount',
     skip: needs('mount'),
-    trigger: () => c.run('/usr/bin/unshare', ['-m', '--propagation', 'private', triggerBinary(), 'mount', 'none', x.mkdir('cg'), 'cgroup2']),
-    nearMiss: () => c.run('/usr/bin/unshare', ['-m', '--propagation', 'private', triggerBinary(), 'mount', 'none', x.mkdir('tmp'), 'tmpfs']),
+    trigger: () => t.container.run('/usr/bin/unshare', ['-m', '--propagation', 'private', triggerBinary(), 'mount', 'none', t.scratch.mkdir('cg'), 'cgroup2']),
+    nearMiss: () => t.container.run('/usr/bin/unshare', ['-m', '--propagation', 'private', triggerBinary(), 'mount', 'none', t.scratch.mkdir('tmp'), 'tmpfs']),
   }, 'fires on a cgroup2 mount in a container (private mount namespace), quiet on tmpfs');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_unexpected_setuid_root',
     skip: needs('setuid'),
     trigger: () => {
-      const p = x.tool('su-helper', triggerBinary(), 'suid');
-      chmodSync(x.dir, 0o755);
-      chmodSync(x.path('suid'), 0o755);
+      const p = t.scratch.tool('su-helper', triggerBinary(), 'suid');
+      chmodSync(t.scratch.dir, 0o755);
+      chmodSync(t.scratch.path('suid'), 0o755);
       chmodSync(p, 0o4755);
       return run('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', p, 'setuid0']);
     },
     nearMiss: () => trigger('setuid0'),
     check: (ev) => assert.equal(ev.setuid?.uid, 0),
-  }, 'fires on setuid(0) by nobody through a setuid copy, quiet on root calling setuid(0)');
-  ruleTest(S, {
+  }, 'fires on setuid(0) by an unknown setuid-root copy run by nobody, quiet on a plain root program calling setuid(0)');
+  ruleTest(t, {
     rule: 'vigil_security_agent_killed',
     skip: needs('signal'),
     trigger: () => {
-      const agent = background(x.tool('auditd', '/usr/bin/sleep'), ['30']);
+      const agent = background(t.scratch.tool('auditd', '/usr/bin/sleep'), ['30']);
       try {
         return run('/usr/bin/kill', ['-TERM', String(agent.pid)]);
       } finally {
@@ -114,7 +99,7 @@ describe('kernel rules', { skip: skipReason() ?? false }, () => {
       }
     },
     nearMiss: () => {
-      const agent = background(x.tool('auditd', '/usr/bin/sleep'), ['30']);
+      const agent = background(t.scratch.tool('auditd', '/usr/bin/sleep'), ['30']);
       try {
         return run('/usr/bin/kill', ['-0', String(agent.pid)]);
       } finally {
@@ -123,7 +108,7 @@ describe('kernel rules', { skip: skipReason() ?? false }, () => {
     },
     check: (ev) => assert.equal(ev.signal?.target?.file.name, 'auditd'),
   }, 'fires on SIGTERM to "auditd", quiet on kill -0');
-  ruleTest(S, {
+  ruleTest(t, {
     rule: 'vigil_process_renamed_to_kernel_thread',
     skip: needs('prctl'),
     trigger: () => trigger('prctl-name', 'kworker/0:1'),

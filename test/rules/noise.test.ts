@@ -1,7 +1,8 @@
 // Noise check: with the whole default ruleset loaded, a normal day's work on a host raises no
 // signal except the documented ones. The workload: git (init, commits, branches, a clone, gc),
 // a C project built and tested with make, an npm project (npm ci of a local dependency,
-// npm test, npm pack, offline), everyday tools, an SSH key generated and used, and a small
+// npm test, npm pack, offline), everyday tools, DNS lookups of everyday names (answered by a
+// local resolver), an SSH key generated and used, and a small
 // .deb built with dpkg-deb, installed with dpkg and apt-get and removed again — inside a
 // private mount namespace whose /usr, /etc and /var are overlays on tmpfs, so the real
 // system's packages never change. Only detections from the workload's process tree count:
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Detection } from '../../sensor/src/report/signal-content.ts';
-import { openRuleSensor, privateFs, run, Scratch, skipReason, type RuleSensor } from './harness.ts';
+import { openRuleSensor, privateFs, run, Scratch, skipReason, startResolver, triggerBinary, type Resolver, type RuleSensor } from './harness.ts';
 
 const skip = skipReason();
 
@@ -81,6 +82,14 @@ python3 -c 'import json, hashlib; print(hashlib.sha256(b"x").hexdigest())' > /de
 tar czf repo.tgz repo && tar tzf repo.tgz > /dev/null && sha256sum repo.tgz > /dev/null
 ssh-keygen -q -t ed25519 -N '' -f "$HOME/.ssh_id" && ssh-keygen -y -f "$HOME/.ssh_id" > /dev/null
 curl --version > /dev/null
+curl -s -m 2 http://127.0.0.1:9/ > /dev/null || true
+# everyday DNS names, asked of the local resolver (nothing leaves the host)
+for name in github.com registry.npmjs.org deb.debian.org api.github.com ec2-52-23-111-7.compute-1.amazonaws.com \
+    kubernetes.default.svc.cluster.local my-service.my-namespace.svc.cluster.local storage.googleapis.com \
+    e3b0c44298fc1c149afbf4c8996fb924.cdn.example.net; do
+  '${triggerBinary()}' dns "$name" > /dev/null
+done
+'${triggerBinary()}' dns _dmarc.example.com 16 > /dev/null
 echo workload-done`;
 }
 
@@ -101,11 +110,14 @@ echo packages-done`;
 describe('noise check', { skip: skip ?? false }, () => {
   let s: RuleSensor;
   let x: Scratch;
-  before(() => {
+  let resolver: Resolver;
+  before(async () => {
     s = openRuleSensor();
     x = new Scratch('vigil-noise-');
+    resolver = await startResolver();
   });
   after(() => {
+    resolver?.close();
     s?.close();
     x?.remove();
   });
