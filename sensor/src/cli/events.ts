@@ -49,7 +49,7 @@ export async function runEvents(args: EventsArgs, io: EventsIO): Promise<number>
   // process events always flow: the cache needs them; they are printed only when asked for
   const kernelTypes = [...new Set<EventName>([...types, 'exec', 'fork', 'exit'])];
   const sensor = KernelSensor.open({ types: kernelTypes, ...(args.ringBytes ? { ringBytes: args.ringBytes } : {}) });
-  for (const s of sensor.plan.skipped) io.log.info({ program: s.program, tracepoint: s.tracepoint }, 'tracepoint missing on this kernel: skipped');
+  for (const s of sensor.plan.skipped) io.log.info({ program: s.program, hook: s.tracepoint }, 'hook missing on this kernel: skipped');
   const users = new UserNames();
   const cache = new ProcessCache({ clockOffsetNs: sensor.clockOffsetNs, users, containers: containerLookup() });
   const seeded = cache.seed();

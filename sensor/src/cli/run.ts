@@ -20,6 +20,7 @@ import { KernelSensor } from '../kernel/kernel-sensor.ts';
 import { loadAddon } from '../native/addon.ts';
 import { fromSeclPlan, type FilterSpec, type TypeFilterSpec } from '../kernel/filters.ts';
 import type { EventName } from '../kernel/event-types.ts';
+import { notApplicableRules } from '../kernel/plan.ts';
 import type { Logger } from '../log.ts';
 import { Enricher } from '../pipeline/enrich.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
@@ -74,6 +75,11 @@ export function loadStandaloneRuleset(paths: readonly string[]): { ruleset: Dete
   const compiled = compileRuleset({ rules: merged.rules, macros: merged.macros });
   for (const e of compiled.errors) errors.push(`${e.id}: ${e.error.message}`);
   return { ruleset: { hash: 'local', compiled, policies: [] }, errors };
+}
+
+/** "tracepoint" for a syscall tracepoint, "hook" for the others (a cgroup_skb hook). */
+function hookWord(hook: string): string {
+  return hook.startsWith('syscalls/') ? 'tracepoint' : 'hook';
 }
 
 /** The cluster ruleset as detection sees it: rule scopes and versions by id. */
@@ -135,7 +141,8 @@ class KernelRunner {
     }
     const next = KernelSensor.open({ types: types as EventName[], filters: this.withKills(spec) });
     next.filters.setKillScopes(this.scopes);
-    for (const s of next.plan.skipped) this.log.warn({ program: s.program, tracepoint: s.tracepoint }, 'tracepoint missing on this kernel');
+    for (const s of next.plan.skipped) this.log.warn({ program: s.program, hook: s.tracepoint }, 'hook missing on this kernel');
+    for (const e of notApplicableRules(compiled.rules, next.plan)) this.log.warn(e, 'rule not applicable on this kernel');
     next.start(this.onBatch);
     const old = this.sensor;
     this.sensor = next;
@@ -292,10 +299,11 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
       version: VERSION, kernel: release(),
       hooks: [
         ...(kernel.current?.plan.programs ?? []).map((p) => ({ name: p, attached: true })),
-        ...(kernel.current?.plan.skipped ?? []).map((s) => ({ name: s.program, attached: false, error: `tracepoint ${s.tracepoint} missing on this kernel` })),
+        ...(kernel.current?.plan.skipped ?? []).map((s) => ({ name: s.program, attached: false, error: `${hookWord(s.tracepoint)} ${s.tracepoint} missing on this kernel` })),
       ],
       ...(active ? { ruleset: { hash: active.hash, rules: active.compiled.rules.length, ...(lastLoad ? { loadedAt: lastLoad.loadedAt.toISOString() } : {}) } } : {}),
-      ruleErrors: [],
+      // rules whose every hook this kernel lacks (module loading without CONFIG_MODULES)
+      ruleErrors: active && kernel.current ? notApplicableRules(active.compiled.rules, kernel.current.plan) : [],
       eventsPerSecond: eps, drops, dropsByCause: k?.drops ?? {},
       spool: { depth: reporter?.spoolDepth ?? 0 },
       conditions: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EVENT_NAMES, EVENT_TYPES, eventName, hookOf, tracepointOf, typesOfFamilies } from './event-types.ts';
-import { planPrograms, unavailableTypes } from './plan.ts';
+import { notApplicableRules, planPrograms, unavailableTypes } from './plan.ts';
 
 describe('planPrograms', () => {
   it('loads every program of the wanted types once, in a stable order', () => {
@@ -28,6 +28,19 @@ describe('planPrograms', () => {
         ['unload_module', ['syscalls/sys_exit_delete_module']],
       ],
     );
+  });
+
+  it('reports the rules of such types as not applicable, the others not at all', () => {
+    const p = planPrograms(['load_module', 'ptrace', 'exec'], (h) => !h.endsWith('_module'));
+    const rules = [
+      { id: 'kmod', eventType: 'load_module' },
+      { id: 'tracer', eventType: 'ptrace' },
+      { id: 'shell', eventType: 'exec' },
+    ];
+    assert.deepEqual(notApplicableRules(rules, p), [
+      { rule: 'kmod', message: 'not applicable on this kernel: tracepoint syscalls/sys_exit_init_module, syscalls/sys_exit_finit_module missing' },
+    ]);
+    assert.equal(notApplicableRules(Array.from({ length: 300 }, (_, i) => ({ id: `k${i}`, eventType: 'load_module' })), p).length, 256);
   });
 
   it('skips the DNS programs where there is no cgroup2 hierarchy to attach them to', () => {

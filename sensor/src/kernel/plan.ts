@@ -44,3 +44,23 @@ export function unavailableTypes(plan: ProgramPlan): Map<EventName, string[]> {
   }
   return out;
 }
+
+/**
+ * The rules of a ruleset that can never match on this kernel, as the Sensor status reports
+ * them (`ruleErrors`): those whose event type lost every program. At most `max` of them.
+ */
+export function notApplicableRules(
+  rules: ReadonlyArray<{ readonly id: string; readonly eventType: string }>,
+  plan: ProgramPlan,
+  max = 256,
+): Array<{ rule: string; message: string }> {
+  const missing = unavailableTypes(plan);
+  const out: Array<{ rule: string; message: string }> = [];
+  for (const r of rules) {
+    const hooks = missing.get(r.eventType as EventName);
+    if (!hooks || out.length >= max) continue;
+    const what = hooks.every((h) => h.startsWith('syscalls/')) ? 'tracepoint' : 'hook';
+    out.push({ rule: r.id, message: `not applicable on this kernel: ${what} ${hooks.join(', ')} missing` });
+  }
+  return out;
+}
