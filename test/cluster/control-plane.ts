@@ -182,8 +182,11 @@ export class ControlPlane {
   private launch(name: string, bin: string, args: readonly string[]): void {
     const log = createWriteStream(join(this.dir, `${name}.log`), { flags: 'a' });
     // The state dir in argv lets sweepStale() recognise this process later.
+    // Own process group: a Ctrl-C at the terminal reaches the harness only, which then stops
+    // the components in order (clients, apiserver, etcd) instead of all at once.
     const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
       env: { ...process.env, VIGIL_CP_DIR: this.dir },
     });
     const comp: Component = { name, bin, args, child, exited: false };
