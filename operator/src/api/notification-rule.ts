@@ -12,6 +12,8 @@ export const WebhookChannelSchema = z.object({
   url: HttpUrlSchema,
   secretRef: SecretKeyRefSchema.optional().describe('HMAC-SHA256 key; the signature goes in X-Vigil-Signature.'),
   headers: z.record(z.string(), z.string()).optional(),
+  headersSecretRef: z.object({ name: z.string().min(1).max(253) }).optional()
+    .describe('A Secret in the release namespace whose every key is a header name and its value the header value (tokens stay out of the spec).'),
 });
 export const SlackChannelSchema = z.object({
   webhookSecretRef: SecretKeyRefSchema.describe('Secret key holding the Slack incoming-webhook URL.'),
@@ -53,7 +55,8 @@ export function channelKind(c: Channel): ChannelKind | undefined {
 }
 
 export const NotificationMatchSchema = z.object({
-  minSeverity: SeveritySchema.default('info'),
+  minSeverity: SeveritySchema.default('info').describe('Severity at least this.'),
+  severities: z.array(SeveritySchema).optional().describe('Exactly these severities (with minSeverity, both must hold).'),
   ruleIds: z.array(z.string()).optional(),
   tags: z.record(z.string(), z.string()).optional(),
   namespaces: z.array(z.string()).optional(),

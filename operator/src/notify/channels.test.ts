@@ -10,12 +10,21 @@ import type { MessageContext } from './messages.ts';
 import { EmailMessageSchema, PagerDutyEventSchema, SlackMessageSchema, WebhookPayloadSchema } from './payloads.ts';
 import { makeSignal, selfSignedCert, startHttpReceiver, startSmtpReceiver, type HttpReceiver } from './testing.ts';
 
-const secretValues: Record<string, string> = { 'hook/key': 'hmac-secret', 'pd/key': 'R0UTING', 'smtp/password': 's3cret' };
+const secretValues: Record<string, string> = {
+  'hook/key': 'hmac-secret', 'pd/key': 'R0UTING', 'smtp/password': 's3cret',
+  'hook-headers/Authorization': 'Bearer t0ken', 'hook-headers/X-Tenant': 'blue', 'bad-headers/X-Vigil-Event': 'forged',
+};
+// Secrets as the Kubernetes reader returns them (KubeSecrets is tested against the apiserver in e2e).
 const secrets = {
   async get(ref: SecretKeyRef) {
     const v = secretValues[`${ref.name}/${ref.key}`];
     if (v === undefined) throw new DeliveryError('secret_missing', `secret ${ref.name} not found`);
     return v;
+  },
+  async all(name: string) {
+    const out = Object.fromEntries(Object.entries(secretValues).filter(([k]) => k.startsWith(`${name}/`)).map(([k, v]) => [k.slice(name.length + 1), v]));
+    if (Object.keys(out).length === 0) throw new DeliveryError('secret_missing', `secret ${name} not found`);
+    return out;
   },
 };
 const opts: DeliverOptions = { secrets, timeoutMs: 2000 };
@@ -50,6 +59,16 @@ test('webhook: versioned JSON, delivery id, HMAC over timestamp and body, custom
   assert.equal(r.headers['x-vigil-signature'], `sha256=${expected}`);
   await assert.rejects(deliver(only({ webhook: { url: hook.url, headers: { 'X-Vigil-Signature': 'forged' } } }), notice, ctx(), opts),
     (e: DeliveryError) => e.code === 'invalid_config');
+});
+
+test('webhook: custom headers from a Secret; reserved names refused without echoing the Secret', async () => {
+  const before = hook.requests.length;
+  await deliver(only({ webhook: { url: hook.url, headersSecretRef: { name: 'hook-headers' } } }), notice, ctx(), opts);
+  const r = hook.requests[before]!;
+  assert.equal(r.headers['authorization'], 'Bearer t0ken');
+  assert.equal(r.headers['x-tenant'], 'blue');
+  await assert.rejects(deliver(only({ webhook: { url: hook.url, headersSecretRef: { name: 'bad-headers' } } }), notice, ctx(), opts),
+    (e: DeliveryError) => e.code === 'invalid_config' && !e.message.includes('forged') && !e.message.includes('X-Vigil-Event'));
 });
 
 test('HTTP answers are classified: 4xx permanent, 5xx and 429 retryable, silence is a timeout', async () => {

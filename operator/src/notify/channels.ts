@@ -12,6 +12,8 @@ import { emailMessage, pagerDutyEvent, slackMessage, webhookPayload, type Messag
 export interface SecretSource {
   /** The value of one key of a Secret; throws DeliveryError('secret_missing') when absent. */
   get(ref: SecretKeyRef): Promise<string>;
+  /** Every key of a Secret with its value; throws DeliveryError('secret_missing') when absent. */
+  all(name: string): Promise<Record<string, string>>;
 }
 
 export interface DeliverOptions extends HttpOptions {
@@ -49,9 +51,15 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** What is wrong with a channel's spec beyond its schema (checked when the rule loads). */
 export function channelProblem(ch: ChannelRef): string | undefined {
-  for (const [k, v] of Object.entries(ch.spec.webhook?.headers ?? {})) {
-    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k)) return `${ch.id}: header ${JSON.stringify(k)} may not be set`;
-    if (/[\r\n]/.test(v)) return `${ch.id}: header ${JSON.stringify(k)} has a line break`;
+  return headersProblem(ch.id, ch.spec.webhook?.headers ?? {}, true);
+}
+
+/** What is wrong with custom headers; values are named only when they come from the spec. */
+function headersProblem(id: string, headers: Record<string, string>, showName: boolean): string | undefined {
+  for (const [k, v] of Object.entries(headers)) {
+    const name = showName ? ` ${JSON.stringify(k)}` : '';
+    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k)) return `${id}: header${name} may not be set`;
+    if (/[\r\n]/.test(v)) return `${id}: header${name} has a line break`;
   }
   return undefined;
 }
@@ -66,6 +74,13 @@ export async function deliver(ch: ChannelRef, notice: Notice, ctx: MessageContex
       const problem = channelProblem(ch);
       if (problem) throw new DeliveryError('invalid_config', problem);
       Object.assign(headers, spec.headers ?? {});
+      if (spec.headersSecretRef) {
+        const fromSecret = await opts.secrets.all(spec.headersSecretRef.name);
+        // Header names are not secret, but keep the message free of anything from the Secret.
+        const bad = headersProblem(ch.id, fromSecret, false);
+        if (bad) throw new DeliveryError('invalid_config', `${bad} (secret ${spec.headersSecretRef.name})`);
+        Object.assign(headers, fromSecret);
+      }
       const ts = String(Math.floor(ctx.now.getTime() / 1000));
       Object.assign(headers, { 'x-vigil-event': payload.event, 'x-vigil-delivery': payload.id, 'x-vigil-timestamp': ts });
       if (spec.secretRef) {

@@ -10,6 +10,8 @@ test('severity at least, rule ids, tags (technique prefix), namespaces, killed',
   assert.ok(matches(undefined, s));
   assert.ok(matches({ minSeverity: 'high' }, s));
   assert.ok(!matches({ minSeverity: 'critical' }, s));
+  assert.ok(matches({ minSeverity: 'info', severities: ['high'] }, s), 'exactly high');
+  assert.ok(!matches({ minSeverity: 'info', severities: ['low', 'critical'] }, s), 'exactly low or critical');
   assert.ok(matches({ ...base, ruleIds: ['shell_in_container'] }, s));
   assert.ok(!matches({ ...base, ruleIds: ['crypto_miner_exec'] }, s));
   assert.ok(matches({ ...base, tags: { technique: 'T1059' } }, s));

@@ -15,6 +15,7 @@ export function signalNamespace(s: Signal): string {
 export function matches(match: Match | undefined, s: Signal): boolean {
   if (!match) return true;
   if (SEVERITY_ORDER.indexOf(s.spec.rule.severity) < SEVERITY_ORDER.indexOf(match.minSeverity)) return false;
+  if (match.severities?.length && !match.severities.includes(s.spec.rule.severity)) return false;
   if (match.ruleIds?.length && !match.ruleIds.includes(s.spec.rule.id)) return false;
   for (const [k, v] of Object.entries(match.tags ?? {})) if (!tagMatches(s.spec.rule.tags?.[k], v)) return false;
   if (match.namespaces?.length && !match.namespaces.includes(signalNamespace(s))) return false;

@@ -24,6 +24,11 @@ export class KubeSecrets implements SecretSource {
     return Buffer.from(b64, 'base64').toString('utf8');
   }
 
+  async all(name: string): Promise<Record<string, string>> {
+    const data = await this.read(name);
+    return Object.fromEntries(Object.entries(data).map(([k, b64]) => [k, Buffer.from(b64, 'base64').toString('utf8')]));
+  }
+
   private async read(name: string): Promise<Record<string, string>> {
     const hit = this.cache.get(name);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.data;
