@@ -13,6 +13,8 @@
 #define PR_SET_NAME 15
 #define NSFS_MAGIC 0x6e736673
 #define TASK_COMM_LEN 16
+#define BPF_JMP 0x05
+#define BPF_CALL 0x80
 
 /* ---- ptrace ---- */
 
@@ -36,6 +38,43 @@ int x_ptrace(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* ---- bpf ---- */
+
+struct helper_scan {
+	const struct bpf_insn *insns;
+	__u32 n;
+	__u32 pad;
+	__u32 bits[8];
+};
+
+/* One instruction: a helper call is BPF_JMP|BPF_CALL with src_reg 0 and the helper id in imm. */
+static long scan_insn(__u32 i, void *arg)
+{
+	struct helper_scan *h = arg;
+	struct bpf_insn insn;
+
+	if (i >= h->n || bpf_probe_read_user(&insn, sizeof(insn), &h->insns[i]) < 0)
+		return 1;
+	if (insn.code == (BPF_JMP | BPF_CALL) && insn.src_reg == 0 && insn.imm > 0 && insn.imm < 256)
+		h->bits[(insn.imm >> 5) & 7] |= 1U << (insn.imm & 31);
+	return 0;
+}
+
+/* The helpers a program being loaded calls, from its instructions in the caller's memory
+ * (still there at sys_exit, whether the load succeeded or the verifier refused it). */
+static __always_inline void scan_helpers(struct kernel_bpf_event *e, union bpf_attr *attr)
+{
+	struct helper_scan h = {};
+
+	h.insns = (const struct bpf_insn *)attr->insns;
+	h.n = attr->insn_cnt;
+	if (h.n > VIGIL_BPF_INSNS_MAX) {
+		h.n = VIGIL_BPF_INSNS_MAX;
+		e->flags |= BPF_EV_F_HELPERS_TRUNCATED;
+	}
+	bpf_loop(VIGIL_BPF_INSNS_MAX, scan_insn, &h, 0);
+	__builtin_memcpy(e->helpers, h.bits, sizeof(e->helpers));
+	e->flags |= BPF_EV_F_HELPERS;
+}
 
 SEC("tracepoint/syscalls/sys_exit_bpf")
 int x_bpf(struct trace_event_raw_sys_exit *ctx)
@@ -69,6 +108,7 @@ int x_bpf(struct trace_event_raw_sys_exit *ctx)
 				e->attach_type = attr->expected_attach_type;
 				e->insn_cnt = attr->insn_cnt;
 				__builtin_memcpy(e->prog_name, attr->prog_name, sizeof(e->prog_name));
+				scan_helpers(e, attr);
 			}
 		}
 		e->map_name[sizeof(e->map_name) - 1] = 0;

@@ -22,7 +22,7 @@
 #include <linux/types.h>
 #endif
 
-#define VIGIL_WIRE_VERSION 2
+#define VIGIL_WIRE_VERSION 3
 
 /* Limits of the variable-length parts (bytes, NUL included). */
 #define VIGIL_PATH_MAX 4096
@@ -340,6 +340,13 @@ struct kernel_ptrace_event {
 	__u64 addr;
 };
 
+/* kernel_bpf_event.flags */
+#define BPF_EV_F_HELPERS 0x01           /* helpers holds the program's helper calls */
+#define BPF_EV_F_HELPERS_TRUNCATED 0x02 /* more instructions than VIGIL_BPF_INSNS_MAX: the rest unread */
+
+/* Instructions of a loaded program scanned for helper calls. */
+#define VIGIL_BPF_INSNS_MAX 32768
+
 struct kernel_bpf_event {
 	struct event_header hdr;
 	__s64 ret;
@@ -351,6 +358,9 @@ struct kernel_bpf_event {
 	char prog_name[16];
 	__u32 insn_cnt;      /* BPF_PROG_LOAD */
 	__u32 pad;
+	__u32 helpers[8];    /* BPF_PROG_LOAD: bit n % 32 of word n / 32 set when it calls helper n (< 256) */
+	__u32 flags;         /* BPF_EV_F_* */
+	__u32 pad2;
 };
 
 /* kernel_module_event.flags */
@@ -583,7 +593,7 @@ VIGIL_ASSERT(sizeof(struct net_addr) == 24, "net_addr");
 VIGIL_ASSERT(sizeof(struct dns_packet_event) == 152, "dns_packet_event");
 VIGIL_ASSERT(sizeof(struct network_socket_event) == 144, "network_socket_event");
 VIGIL_ASSERT(sizeof(struct kernel_ptrace_event) == 104, "kernel_ptrace_event");
-VIGIL_ASSERT(sizeof(struct kernel_bpf_event) == 144, "kernel_bpf_event");
+VIGIL_ASSERT(sizeof(struct kernel_bpf_event) == 184, "kernel_bpf_event");
 VIGIL_ASSERT(sizeof(struct kernel_module_event) == 168, "kernel_module_event");
 VIGIL_ASSERT(sizeof(struct kernel_mount_event) == 168, "kernel_mount_event");
 VIGIL_ASSERT(sizeof(struct kernel_setid_event) == 136, "kernel_setid_event");

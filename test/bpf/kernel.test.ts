@@ -23,6 +23,7 @@ const BPF_MAP_CREATE = 0;
 const BPF_PROG_LOAD = 5;
 const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_PROG_TYPE_SOCKET_FILTER = 1;
+const BPF_FUNC_GET_PRANDOM_U32 = 7;
 const CAP_NET_RAW = 13;
 const PR_SET_NAME = 15;
 const MFD_CLOEXEC = 1;
@@ -66,7 +67,7 @@ describe('kernel activity events', { skip: skip ?? false }, () => {
     assert.equal(ev.process.file.name, 'vigil-ops');
   });
 
-  it('reports bpf() map creation and program load with their types and names', () => {
+  it('reports bpf() map creation and program load with their types, names and helpers', () => {
     const r = runOps(['bpfmap', 'vigil_map', ':', 'bpfprog', 'vigil_prog']);
     assert.ok(r.steps.every((st) => st.ret >= 0), JSON.stringify(r.steps));
     const evs = eventsOf(r.pid, 'bpf');
@@ -76,6 +77,7 @@ describe('kernel activity events', { skip: skip ?? false }, () => {
     const prog = evs.find((e) => e.bpf?.cmd === BPF_PROG_LOAD);
     assert.equal(prog?.bpf?.prog.name, 'vigil_prog');
     assert.equal(prog?.bpf?.prog.type, BPF_PROG_TYPE_SOCKET_FILTER);
+    assert.deepEqual(prog?.bpf?.prog.helpers, [BPF_FUNC_GET_PRANDOM_U32], 'the helpers its instructions call');
     assert.ok((prog?.bpf?.retval ?? -1) >= 0);
   });
 

@@ -21,6 +21,7 @@ import { basename, toFileInfo } from '../process/files.ts';
 import type { UserNames } from '../process/users.ts';
 import type { DecodedEvent } from '../wire/decode.ts';
 import {
+  BPF_EV_F_HELPERS_TRUNCATED,
   DNS_F_RESPONSE,
   DNS_F_TCP,
   DNS_F_TRUNCATED,
@@ -77,6 +78,15 @@ function mappedV4(a: NetAddr): string | undefined {
 /** "nf_conntrack.ko.zst" -> "nf_conntrack": the name a module file gives the module. */
 export function moduleNameOfFile(path: string): string {
   return basename(path).replace(/\.ko(\.(xz|gz|zst))?$/, '').replace(/-/g, '_');
+}
+
+/** The helper ids whose bits are set in the kernel's 256-bit map (8 u32 words), ascending. */
+export function helpersOf(words: readonly number[]): number[] {
+  const out: number[] = [];
+  words.forEach((w, i) => {
+    for (let b = 0; b < 32; b++) if ((w >>> b) & 1) out.push(i * 32 + b);
+  });
+  return out;
 }
 
 /** The sensor's own pid namespace: pids in events from it are the sensor's pids too. */
@@ -141,11 +151,11 @@ export class ActivityEnricher {
       case 'bpf': {
         const r = d.rec;
         const ev = this.base('bpf', hdr, process);
-        // the helpers a program calls are in its instructions, which are not read
         ev.bpf = {
           retval: r.ret, cmd: r.cmd,
           map: { name: r.mapName, type: r.mapType },
-          prog: { name: r.progName, type: r.progType, attach_type: r.attachType, helpers: [] },
+          prog: { name: r.progName, type: r.progType, attach_type: r.attachType, helpers: helpersOf(r.helpers) },
+          ...(r.flags & BPF_EV_F_HELPERS_TRUNCATED ? { helpers_truncated: true } : {}),
         };
         return ev;
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Decoder, splitNul, type DecodedEvent } from './decode.ts';
-import { frame, openRecord } from './synthetic.ts';
+import { dnsRecord, frame, openRecord } from './synthetic.ts';
 import { LAYOUT } from './wire.generated.ts';
 
 const OPEN = LAYOUT.file_open_event;
@@ -41,6 +41,23 @@ describe('Decoder', () => {
     // a frame that runs past the batch ends it
     d.batch(buf, buf.length - 4, out);
     assert.equal(d.stats.badFrame, 1);
+  });
+});
+
+describe('Decoder: DNS payloads', () => {
+  it('copies the payload out of the batch, clipped to its record', () => {
+    const rec = dnsRecord({ payload: Buffer.from('abcdefgh') });
+    const claimsMore = Buffer.from(rec);
+    claimsMore.writeUInt16LE(4000, LAYOUT.dns_packet_event.fields.payload_len);
+    const buf = frame([rec, claimsMore]);
+    const out: DecodedEvent[] = [];
+    new Decoder().batch(buf, buf.length, out);
+    const [a, b] = out;
+    assert.ok(a?.type === 'dns' && b?.type === 'dns');
+    assert.equal(a.payload.toString(), 'abcdefgh');
+    buf.fill(0);
+    assert.equal(a.payload.toString(), 'abcdefgh', 'a copy: the batch buffer is reused');
+    assert.equal(b.payload.length, rec.length - LAYOUT.dns_packet_event.size, 'no further than the record');
   });
 });
 

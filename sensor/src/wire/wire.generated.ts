@@ -4,7 +4,7 @@
 
 import { cstr, cstrWrite, s64, u64, vstr } from './primitives.ts';
 
-export const VIGIL_WIRE_VERSION = 2;
+export const VIGIL_WIRE_VERSION = 3;
 export const VIGIL_PATH_MAX = 4096;
 export const VIGIL_ARGS_MAX = 4096;
 export const VIGIL_ENVS_MAX = 4096;
@@ -28,6 +28,9 @@ export const DNS_F_RESPONSE = 1;
 export const DNS_F_TCP = 2;
 export const DNS_F_UNATTRIBUTED = 4;
 export const DNS_F_TRUNCATED = 8;
+export const BPF_EV_F_HELPERS = 1;
+export const BPF_EV_F_HELPERS_TRUNCATED = 2;
+export const VIGIL_BPF_INSNS_MAX = 32768;
 export const MODULE_F_FROM_MEMORY = 1;
 export const SETID_SETUID = 1;
 export const SETID_SETREUID = 2;
@@ -175,7 +178,7 @@ export const LAYOUT = {
   dns_packet_event: { size: 152, fields: { hdr: 0, flags: 80, size: 84, l3_protocol: 88, l4_protocol: 90, netns: 92, source: 96, destination: 120, payload_off: 144, payload_len: 146, payload_full: 148 } },
   network_socket_event: { size: 144, fields: { hdr: 0, ret: 80, fd: 88, protocol: 92, sock_type: 94, addr: 96, local: 120 } },
   kernel_ptrace_event: { size: 104, fields: { hdr: 0, ret: 80, request: 88, pid: 92, addr: 96 } },
-  kernel_bpf_event: { size: 144, fields: { hdr: 0, ret: 80, cmd: 88, map_type: 92, prog_type: 96, attach_type: 100, map_name: 104, prog_name: 120, insn_cnt: 136, pad: 140 } },
+  kernel_bpf_event: { size: 184, fields: { hdr: 0, ret: 80, cmd: 88, map_type: 92, prog_type: 96, attach_type: 100, map_name: 104, prog_name: 120, insn_cnt: 136, pad: 140, helpers: 144, flags: 176, pad2: 180 } },
   kernel_module_event: { size: 168, fields: { hdr: 0, ret: 80, flags: 88, syscall_flags: 92, file: 96, name: 160, args: 164 } },
   kernel_mount_event: { size: 168, fields: { hdr: 0, ret: 80, flags: 88, mountpoint: 96, source: 160, fs_type: 164 } },
   kernel_setid_event: { size: 136, fields: { hdr: 0, ret: 80, syscall: 88, arg1: 92, arg2: 96, arg3: 100, uid: 104, euid: 108, suid: 112, fsuid: 116, gid: 120, egid: 124, sgid: 128, fsgid: 132 } },
@@ -723,6 +726,8 @@ export interface KernelBpfEvent {
   mapName: string;
   progName: string;
   insnCnt: number;
+  helpers: number[];
+  flags: number;
 }
 
 /** Reads struct kernel_bpf_event at offset o of b; strings (vstr) are relative to the record at base. */
@@ -737,6 +742,8 @@ export function readKernelBpfEvent(b: Buffer, base: number, o: number): KernelBp
     mapName: cstr(b, o + 104, 16),
     progName: cstr(b, o + 120, 16),
     insnCnt: b.readUInt32LE(o + 136),
+    helpers: [b.readUInt32LE(o + 144 + 0), b.readUInt32LE(o + 144 + 4), b.readUInt32LE(o + 144 + 8), b.readUInt32LE(o + 144 + 12), b.readUInt32LE(o + 144 + 16), b.readUInt32LE(o + 144 + 20), b.readUInt32LE(o + 144 + 24), b.readUInt32LE(o + 144 + 28)],
+    flags: b.readUInt32LE(o + 176),
   };
 }
 
@@ -751,6 +758,8 @@ export function writeKernelBpfEvent(b: Buffer, o: number, v: KernelBpfEvent): vo
   cstrWrite(b, o + 104, 16, v.mapName);
   cstrWrite(b, o + 120, 16, v.progName);
   b.writeUInt32LE(v.insnCnt, o + 136);
+  b.writeUInt32LE(v.helpers[0] ?? 0, o + 144 + 0); b.writeUInt32LE(v.helpers[1] ?? 0, o + 144 + 4); b.writeUInt32LE(v.helpers[2] ?? 0, o + 144 + 8); b.writeUInt32LE(v.helpers[3] ?? 0, o + 144 + 12); b.writeUInt32LE(v.helpers[4] ?? 0, o + 144 + 16); b.writeUInt32LE(v.helpers[5] ?? 0, o + 144 + 20); b.writeUInt32LE(v.helpers[6] ?? 0, o + 144 + 24); b.writeUInt32LE(v.helpers[7] ?? 0, o + 144 + 28);
+  b.writeUInt32LE(v.flags, o + 176);
 }
 
 export interface KernelModuleEvent {
