@@ -39,6 +39,44 @@ struct dns_pkt {
 	__u16 l4;
 };
 
+/*
+ * The test every packet of the host pays: false when the linear part of the packet shows it
+ * is not UDP/TCP to (or, for a response, from) port 53. Direct reads, no helper call; what
+ * it cannot see (a header outside the linear part) goes on to dns_parse.
+ */
+static __always_inline bool maybe_dns(struct __sk_buff *skb, bool response)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u16 *ports;
+	__u32 l4;
+	__u8 proto;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data;
+
+		if ((void *)(ip + 1) > end)
+			return true;
+		proto = ip->protocol;
+		l4 = (ip->ihl & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
+
+		if ((void *)(ip6 + 1) > end)
+			return true;
+		proto = ip6->nexthdr;
+		l4 = sizeof(*ip6);
+	} else {
+		return false;
+	}
+	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
+		return false;
+	ports = data + l4;
+	if ((void *)(ports + 2) > end)
+		return true;
+	return bpf_ntohs(ports[response ? 0 : 1]) == DNS_PORT;
+}
+
 /* Parses the IP and L4 headers; false for anything but a UDP/TCP packet with a payload
  * to or from port 53 in the direction this program reports. */
 static __always_inline bool dns_parse(struct __sk_buff *skb, bool response, struct dns_pkt *p,
@@ -126,7 +164,7 @@ static __always_inline int dns_packet(struct __sk_buff *skb, bool response)
 	__u32 len;
 	bool current_sender = false;
 
-	if (!dns_parse(skb, response, &p, &src, &dst))
+	if (!maybe_dns(skb, response) || !dns_parse(skb, response, &p, &src, &dst))
 		return SK_PASS;
 	if (!filter_enter(type, &fs))
 		return SK_PASS;
