@@ -67,10 +67,12 @@ test('the chart\'s default rules and policy work in the cluster', { skip: skip ?
   await t.test('every default rule is Valid and published; the policy selects the crypto-mining rules in monitor mode', async () => {
     assert.ok(ruleNames.length >= 60, `${ruleNames.length} rules installed`);
     await waitFor('every rule published', 60_000, async () => (await readPublished(admin, ns))?.ruleset.rules.length === ruleNames.length);
-    const invalid = JSON.parse(kubectl(kc, ['get', 'securityrules', '-o', 'json'])).items
+    const invalid = (): string[] => JSON.parse(kubectl(kc, ['get', 'securityrules', '-o', 'json'])).items
       .filter((r: { status?: { conditions?: Array<{ type: string; status: string }> } }) => !r.status?.conditions?.some((c) => c.type === 'Valid' && c.status === 'True'))
       .map((r: { metadata: { name: string } }) => r.metadata.name);
-    assert.deepEqual(invalid, []);
+    // statuses are written just after the ruleset is published
+    await waitFor('every rule Valid', 30_000, () => invalid().length === 0).catch(() => undefined);
+    assert.deepEqual(invalid(), []);
     await waitFor('policy resolved', 30_000, () => kubectl(kc, ['get', 'activeprotectionpolicy', 'vigil-crypto-mining', '-o', 'jsonpath={.status.rules}']) === String(mining));
     assert.equal(kubectl(kc, ['get', 'activeprotectionpolicy', 'vigil-crypto-mining', '-o', 'jsonpath={.spec.mode}']), 'monitor');
   });
