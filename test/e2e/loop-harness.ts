@@ -31,11 +31,19 @@ export class SensorProcess {
       }
     });
   }
+  /** Stops this sensor and starts a new one with the same environment (state dir, spool). */
+  async restart(): Promise<SensorProcess> {
+    await this.stop();
+    return SensorProcess.start(this.env);
+  }
+  private env: Record<string, string> = {};
   static start(env: Record<string, string>): SensorProcess {
     const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, join(ROOT, 'sensor', 'bin', 'vigil-sensor.js'), 'run'], {
       stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env },
     });
-    return new SensorProcess(child);
+    const p = new SensorProcess(child);
+    p.env = env;
+    return p;
   }
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
@@ -62,7 +70,7 @@ export interface Loop {
   /** A workload namespace. */
   readonly app: string;
   readonly node: string;
-  readonly sensor: SensorProcess;
+  sensor: SensorProcess;
   readonly op: OperatorProcess;
   sensorStatus(): SensorStatusView | undefined;
   /** Waits until the sensor runs the ruleset the operator publishes now. */
@@ -96,9 +104,11 @@ export async function startLoop(): Promise<Loop> {
     await waitFor('first ruleset', 30_000, async () => (await readPublished(admin, ns)) !== undefined);
     const sensor = SensorProcess.start({
       NODE_NAME: node, VIGIL_NAMESPACE: ns, VIGIL_STATE_DIR: mkdtempSync(join(tmpdir(), 'vigil-sensor-')),
+      // The tests make more distinct Signals per rule than the default budget lets through quickly.
+      VIGIL_NEW_SIGNALS_PER_RULE_PER_MINUTE: '1000', VIGIL_SIGNAL_WRITES_PER_SECOND: '200',
       KUBECONFIG: serviceAccountKubeconfig(kc, ns, 'vigil-sensor', { kind: 'Node', name: node }),
     });
-    cleanups.push(() => sensor.stop());
+    cleanups.push(() => loop.sensor.stop());
     const sensorStatus = (): SensorStatusView | undefined => {
       try {
         return JSON.parse(kubectl(kc, ['get', 'sensor', node, '-o', 'json'])).status;
@@ -113,7 +123,8 @@ export async function startLoop(): Promise<Loop> {
       await waitFor('sensor on the published hash', timeoutMs, () => sensorStatus()?.ruleset?.hash === hash);
       return hash;
     };
-    return { cp, kc, admin, ns, app, node, sensor, op, sensorStatus, waitSensorOnPublished, stop };
+    const loop: Loop = { cp, kc, admin, ns, app, node, sensor, op, sensorStatus, waitSensorOnPublished, stop };
+    return loop;
   } catch (err) {
     await stop();
     throw err;

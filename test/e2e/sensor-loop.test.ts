@@ -207,4 +207,35 @@ spec:
       .map((x) => x.spec.action?.kill?.status).sort();
     assert.deepEqual(statuses, ['disarmed', 'performed', 'performed', 'performed', 'performed', 'performed']);
   });
+
+  await t.test('apiserver away: 100 distinct detections and a sensor restart meanwhile → all 100 Signals, none twice', async () => {
+    applyYaml(kc, `apiVersion: vigil.dev/v1alpha1
+kind: SecurityRule
+metadata: {name: e2e-outage}
+spec: {id: e2e_outage, expression: 'exec.file.name =~ "vigil-outage-*"', severity: medium}
+`);
+    await waitFor('outage rule published', 10_000, async () => (await readPublished(admin, ns))?.ruleset.rules.some((r) => r.id === 'e2e_outage') ?? false);
+    await loop.waitSensorOnPublished();
+    const tools = Array.from({ length: 100 }, (_, i) => {
+      const p = join(dirname(markerSrc), `vigil-outage-${i}`);
+      copyFileSync('/bin/true', p);
+      return p;
+    });
+    await loop.cp.stopComponent('kube-apiserver');
+    for (const p of tools.slice(0, 50)) spawnSync(p);
+    await new Promise((r) => setTimeout(r, 500)); // detected and spooled
+    loop.sensor = await loop.sensor.restart();
+    await waitFor('restarted sensor running', 60_000, () => loop.sensor.lines.some((l) => l.includes('"sensor running"')));
+    for (const p of tools.slice(50)) spawnSync(p);
+    await new Promise((r) => setTimeout(r, 500));
+    await loop.cp.startComponent('kube-apiserver');
+    const outage = (): Array<{ spec: { process: { path: string } }; status?: { count?: number } }> =>
+      JSON.parse(kubectl(kc, ['get', 'signals', '-n', ns, '-l', 'vigil.dev/rule=e2e_outage', '-o', 'json'])).items;
+    await waitFor('100 signals', 90_000, () => outage().length >= 100);
+    await new Promise((r) => setTimeout(r, 1_000)); // nothing more arrives
+    const items = outage();
+    assert.equal(items.length, 100);
+    assert.equal(new Set(items.map((x) => x.spec.process.path)).size, 100);
+    assert.ok(items.every((x) => x.status?.count === 1), 'no detection counted twice');
+  });
 });

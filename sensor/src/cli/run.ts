@@ -50,6 +50,9 @@ export const RunEnvSchema = z.object({
   VIGIL_STATE_DIR: z.string().min(1).default('/var/lib/vigil'),
   /** Signals not delivered yet (default: <state dir>/spool). */
   VIGIL_SPOOL_DIR: z.string().min(1).optional(),
+  /** API protection: new Signals per rule per minute, and writes per second, from this node. */
+  VIGIL_NEW_SIGNALS_PER_RULE_PER_MINUTE: z.coerce.number().int().positive().default(60),
+  VIGIL_SIGNAL_WRITES_PER_SECOND: z.coerce.number().int().positive().default(20),
 });
 
 export const RunArgsSchema = z.object({
@@ -189,7 +192,9 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   if (inCluster) {
     kc = new k8s.KubeConfig();
     kc.loadFromDefault();
-    reporter = new SignalReporter({ kubeConfig: kc, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log });
+    reporter = new SignalReporter({ kubeConfig: kc, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log,
+      newSignalsPerRulePerMinute: env.VIGIL_NEW_SIGNALS_PER_RULE_PER_MINUTE, writesPerSecond: env.VIGIL_SIGNAL_WRITES_PER_SECOND,
+    });
     pods = new PodIndex();
     try {
       const n = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name: node });
