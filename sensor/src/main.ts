@@ -8,7 +8,7 @@ import { logger } from './log.ts';
 const USAGE = `usage: vigil-sensor <command> [options]
 
 commands:
-  events [--family process,file] [--type open,exec,...] [--env] [--count N]
+  events [--family process,file,dns,network,kernel] [--type open,exec,dns,...] [--env] [--count N]
          print this host's raw activity as JSON lines (root)
   run [--rules PATH ...] [--standalone]
          detect (and protect) on this host: detections as JSON lines on stdout.

@@ -10,11 +10,13 @@ describe('vigil-sensor events arguments', () => {
     assert.equal(a.count, 5);
     assert.equal(a.env, false);
     assert.deepEqual(eventTypesOf(EventsArgsSchema.parse({ family: 'process' })), ['exec', 'fork', 'exit']);
-    assert.equal(eventTypesOf(EventsArgsSchema.parse({})).length, 16);
+    assert.deepEqual(eventTypesOf(EventsArgsSchema.parse({ family: 'dns,network' })), ['dns', 'dns_response', 'connect', 'accept', 'bind']);
+    assert.ok(eventTypesOf(EventsArgsSchema.parse({ family: 'kernel' })).includes('memfd_create'));
+    assert.equal(eventTypesOf(EventsArgsSchema.parse({})).length, 36);
   });
 
   it('rejects unknown families and types', () => {
-    assert.equal(EventsArgsSchema.safeParse({ family: 'network' }).success, false);
+    assert.equal(EventsArgsSchema.safeParse({ family: 'net' }).success, false);
     assert.equal(EventsArgsSchema.safeParse({ type: 'open,bogus' }).success, false);
     assert.equal(EventsArgsSchema.safeParse({ count: '-1' }).success, false);
   });

@@ -1,4 +1,4 @@
-// `vigil-sensor events [--family process,file] [--type open,exec] [--env] [--count N]`:
+// `vigil-sensor events [--family process,file,dns,network,kernel] [--type open,exec] [--env] [--count N]`:
 // raw activity of this host as JSON lines on stdout, with process and container context.
 // Root; no Kubernetes needed. Logs and the final counters go to stderr.
 import { hostname } from 'node:os';
