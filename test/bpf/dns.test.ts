@@ -191,6 +191,24 @@ describe('dns and network events', { skip: skip ?? false }, () => {
     }
   });
 
+  it('reports a query over IPv6 (to ::1) with IPv6 addresses', async () => {
+    const py = [
+      'import socket, os, json',
+      'import importlib.util as u',
+      `spec = u.spec_from_file_location("c", ${JSON.stringify(CLIENT)}); c = u.module_from_spec(spec); spec.loader.exec_module(c)`,
+      's = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.sendto(c.query("pool.minexmr.com"), ("::1", 53))',
+      'print(json.dumps({"pid": os.getpid()}))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const { pid } = JSON.parse(r.stdout) as { pid: number };
+    const [q] = (await eventsOf(pid, 'dns')) as SeclEvent[];
+    assert.equal(q?.dns?.question.name, 'pool.minexmr.com');
+    assert.equal(q?.network?.l3_protocol, 0x86dd);
+    assert.deepEqual(q?.network?.destination, { ip: '::1', port: 53 });
+    assert.equal(q?.network?.source.ip, '::1');
+  });
+
   it('skips malformed and fuzzed packets and counts them by cause, without losing the next query', async () => {
     const before = structuredClone(s.pipeline.stats().enrich.dns);
     const r = await client(['malformed', '7', '300']);
