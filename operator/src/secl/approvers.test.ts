@@ -110,3 +110,10 @@ describe('discarders', () => {
     assert.equal(v.isDiscarder(event('unlink', proc('/bin/rm'), { file: file('/tmp/b'), flags: 0, retval: 0 })), false);
   });
 });
+
+it('an xattr name is not a file basename: the kernel passes every setxattr for such a rule', () => {
+  const rs = compileRuleset({ rules: [{ id: 'caps', expression: 'setxattr.file.destination.name == "security.capability"' }] });
+  assert.equal(rs.filterPlan().setxattr?.mode, 'all');
+  const rn = compileRuleset({ rules: [{ id: 'mv', expression: 'rename.file.destination.name == "authorized_keys"' }] });
+  assert.deepEqual(rn.filterPlan().rename?.basenames, ['authorized_keys']);
+});

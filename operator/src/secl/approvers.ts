@@ -81,7 +81,10 @@ function fieldRole(n: TNode, type: SeclEventType): { kind: 'path' | 'name'; targ
   const base = m[1] as string;
   const kind = m[2] as 'path' | 'name';
   if (base === 'process.file' || base === 'exec.file') return { kind, target: 'exe' };
-  if (type !== 'exec' && (base === `${type}.file` || base === `${type}.file.destination`) && n.field.eventType === type) {
+  // `.destination` is a file only for rename and link; for setxattr/removexattr it is the
+  // attribute (destination.name = "security.capability"), which the kernel cannot approve by.
+  const destinationIsFile = type === 'rename' || type === 'link';
+  if (type !== 'exec' && (base === `${type}.file` || (destinationIsFile && base === `${type}.file.destination`)) && n.field.eventType === type) {
     return { kind, target: 'file' };
   }
   return null;
