@@ -39,7 +39,7 @@ class LoopbackResolver {
   }
 
   /** Binds port 53 exclusively, waiting while another test's resolver holds it. */
-  static async start(timeoutMs = 30_000): Promise<LoopbackResolver> {
+  static async start(timeoutMs = 120_000): Promise<LoopbackResolver> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       try {

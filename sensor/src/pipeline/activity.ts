@@ -187,27 +187,21 @@ export class ActivityEnricher {
       }
       case 'umount':
         return this.activity('umount', hdr, process, { retval: d.rec.ret, mountpoint: { path: toFileInfo(d.rec.mountpoint, this.users).path }, flags: d.rec.flags });
-      case 'setuid': {
-        const r = d.rec;
-        const ev = this.base('setuid', hdr, process);
-        const u = (id: number): string => this.users.userName(id);
-        ev.setuid = {
-          uid: r.uid, euid: r.euid, fsuid: r.fsuid, user: u(r.uid), euser: u(r.euid), fsuser: u(r.fsuid),
-          // not SECL fields: what the call was, and the credentials it replaced
-          ...{ retval: r.ret, suid: r.suid, args: [r.arg1, r.arg2, r.arg3], syscall: r.syscall },
-          ...(before ? { previous: { uid: before.uid, euid: before.euid, fsuid: before.fsuid } } : {}),
-        };
-        return ev;
-      }
+      case 'setuid':
       case 'setgid': {
         const r = d.rec;
-        const ev = this.base('setgid', hdr, process);
-        const g = (id: number): string => this.users.groupName(id);
-        ev.setgid = {
-          gid: r.gid, egid: r.egid, fsgid: r.fsgid, group: g(r.gid), egroup: g(r.egid), fsgroup: g(r.fsgid),
-          ...{ retval: r.ret, sgid: r.sgid, args: [r.arg1, r.arg2, r.arg3], syscall: r.syscall },
-          ...(before ? { previous: { gid: before.gid, egid: before.egid, fsgid: before.fsgid } } : {}),
-        };
+        const ev = this.base(d.type, hdr, process);
+        // not SECL fields: what the call was, and the ids it replaced
+        const call = { retval: r.ret, args: [r.arg1, r.arg2, r.arg3], syscall: r.syscall };
+        if (d.type === 'setuid') {
+          const u = (id: number): string => this.users.userName(id);
+          const previous = before && { uid: before.uid, euid: before.euid, fsuid: before.fsuid };
+          ev.setuid = { uid: r.uid, euid: r.euid, fsuid: r.fsuid, user: u(r.uid), euser: u(r.euid), fsuser: u(r.fsuid), ...{ ...call, suid: r.suid, previous } };
+        } else {
+          const g = (id: number): string => this.users.groupName(id);
+          const previous = before && { gid: before.gid, egid: before.egid, fsgid: before.fsgid };
+          ev.setgid = { gid: r.gid, egid: r.egid, fsgid: r.fsgid, group: g(r.gid), egroup: g(r.egid), fsgroup: g(r.fsgid), ...{ ...call, sgid: r.sgid, previous } };
+        }
         return ev;
       }
       case 'capset': {
