@@ -177,11 +177,12 @@ static __always_inline int dns_packet(struct __sk_buff *skb, bool response)
 	e = (struct dns_packet_event *)ev->data;
 	e->flags = 0;
 	if (!response && sender_is_current(sk)) {
-		if (is_self())
-			return SK_PASS;
 		current_sender = true;
 		fill_header_current(&e->hdr, type);
+		/* the sensor's own queries too: their responses must be known as its own */
 		bpf_map_update_elem(&dns_owner, &key, &e->hdr, BPF_ANY);
+		if (e->hdr.pid == self_tgid)
+			return SK_PASS;
 	} else {
 		owner = bpf_map_lookup_elem(&dns_owner, &key);
 		if (owner) {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { SeclEvent } from '@vigil/operator/secl';
-import { parseDnsMessage, parseDnsTcpSegment } from '../../sensor/src/dns/message.ts';
+import { encodeDnsQuery, parseDnsMessage, parseDnsTcpSegment } from '../../sensor/src/dns/message.ts';
 import type { DnsResponseEvent, SensorEvent } from '../../sensor/src/pipeline/events.ts';
 import { DNS_F_TCP } from '../../sensor/src/wire/wire.generated.ts';
 import { openTestSensor, skipReason, type TestSensor } from './helpers.ts';
@@ -207,6 +207,21 @@ describe('dns and network events', { skip: skip ?? false }, () => {
     assert.equal(q?.network?.l3_protocol, 0x86dd);
     assert.deepEqual(q?.network?.destination, { ip: '::1', port: 53 });
     assert.equal(q?.network?.source.ip, '::1');
+  });
+
+  it('reports neither the sensor\'s own query nor its response (not as unattributed either)', async () => {
+    const before = s.kernel.stats().drops.net_unattributed;
+    const sock = createSocket('udp4');
+    const answered = new Promise<Buffer>((resolve) => sock.once('message', resolve));
+    sock.send(encodeDnsQuery('self.vigil.test'), 53, '127.0.0.1');
+    const resp = await answered;
+    sock.close();
+    assert.ok(parseDnsMessage(resp).ok);
+    await new Promise((r) => setTimeout(r, 50));
+    s.drain();
+    const named = s.events.filter((e) => (e as SeclEvent).dns?.question.name === 'self.vigil.test' || (e as DnsResponseEvent).dns_response?.question.name === 'self.vigil.test');
+    assert.deepEqual(named, []);
+    assert.equal(s.kernel.stats().drops.net_unattributed, before);
   });
 
   it('skips malformed and fuzzed packets and counts them by cause, without losing the next query', async () => {
