@@ -40,7 +40,26 @@ function isIdentStart(c: string): boolean {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
 }
 function isIdentPart(c: string): boolean {
-  return isIdentStart(c) || (c >= '0' && c <= '9') || c === '.' || c === '[' || c === ']';
+  return isIdentStart(c) || (c >= '0' && c <= '9') || c === '.';
+}
+/**
+ * The end of an identifier starting at i. A bracket attached to it is a register
+ * (`process.ancestors[A].comm`; a malformed one stays in the identifier so the checker can
+ * say why); a `]` is only ever the end of such a bracket, so `[AF_INET, AF_INET6]` is a list.
+ */
+function identEnd(src: string, i: number): number {
+  let j = i;
+  while (j < src.length) {
+    const c = src[j] as string;
+    if (isIdentPart(c)) {
+      j++;
+    } else if (c === '[') {
+      j++;
+      while (j < src.length && isIdentPart(src[j] as string)) j++;
+      if (src[j] === ']') j++;
+    } else break;
+  }
+  return j;
 }
 /** A character that may not directly follow a number or an address. */
 function isWordChar(c: string | undefined): boolean {
@@ -137,7 +156,7 @@ export function tokenize(src: string): Token[] {
     }
     if (isIdentStart(c)) {
       let j = i + 1;
-      while (j < n && isIdentPart(src[j] as string)) j++;
+      j = identEnd(src, j);
       tok('ident', src.slice(i, j), start, j);
       i = j;
       continue;

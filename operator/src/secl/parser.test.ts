@@ -186,3 +186,8 @@ describe('parser: errors', () => {
     assert.match(line, /…/);
   });
 });
+
+it('a list of constants closes its bracket; registers stay part of the identifier', () => {
+  assert.equal(printAst(parseExpression('connect.addr.family in [AF_INET, AF_INET6]')), '(connect.addr.family in [AF_INET, AF_INET6])');
+  assert.equal(printAst(parseExpression('process.ancestors[A].comm == "sh"')), '(process.ancestors[A].comm == "sh")');
+});
