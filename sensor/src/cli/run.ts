@@ -22,6 +22,7 @@ import { fromSeclPlan, type FilterSpec, type TypeFilterSpec } from '../kernel/fi
 import type { EventName } from '../kernel/event-types.ts';
 import { notApplicableRules } from '../kernel/plan.ts';
 import type { Logger } from '../log.ts';
+import type { DnsStats } from '../pipeline/activity.ts';
 import { Enricher } from '../pipeline/enrich.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { Detector, type DetectionRuleset } from '../pipeline/detect.ts';
@@ -78,6 +79,11 @@ export function loadStandaloneRuleset(paths: readonly string[]): { ruleset: Dete
   const compiled = compileRuleset({ rules: merged.rules, macros: merged.macros });
   for (const e of compiled.errors) errors.push(`${e.id}: ${e.error.message}`);
   return { ruleset: { hash: 'local', compiled, policies: [] }, errors };
+}
+
+/** DNS packets skipped as malformed, as Sensor status drop causes ("dns_malformed_pointer_loop"). */
+function dnsMalformed(dns: DnsStats): Record<string, number> {
+  return Object.fromEntries(Object.entries(dns.malformed).map(([cause, n]) => [`dns_malformed_${cause.replace(/-/g, '_')}`, n]));
 }
 
 /** "tracepoint" for a syscall tracepoint, "hook" for the others (a cgroup_skb hook). */
@@ -309,7 +315,8 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
       ...(active ? { ruleset: { hash: active.hash, rules: active.compiled.rules.length, ...(lastLoad ? { loadedAt: lastLoad.loadedAt.toISOString() } : {}) } } : {}),
       // rules whose every hook this kernel lacks (module loading without CONFIG_MODULES)
       ruleErrors: active && kernel.current ? notApplicableRules(active.compiled.rules, kernel.current.plan) : [],
-      eventsPerSecond: eps, drops, dropsByCause: k?.drops ?? {},
+      // the kernel's drops, and the DNS packets user space skipped as malformed (by cause)
+      eventsPerSecond: eps, drops, dropsByCause: { ...(k?.drops ?? {}), ...dnsMalformed(pipeline.stats().enrich.dns) },
       spool: { depth: reporter?.spoolDepth ?? 0 },
       conditions: {
         Ready: kernel.current && active ? ['True', 'Running', `${active.compiled.rules.length} rules`] : ['False', 'NoRuleset', 'waiting for the first ruleset'],
