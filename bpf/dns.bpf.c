@@ -170,10 +170,11 @@ static __always_inline int dns_packet(struct __sk_buff *skb, bool response)
 		return SK_PASS;
 	kskb = bpf_cast_to_kern_ctx(skb);
 	sk = BPF_CORE_READ(kskb, sk);
-	key = (__u64)sk;
 	ev = scratch();
 	if (!ev || !sk)
 		return SK_PASS;
+	/* a cookie is never reused, unlike the socket's address: a stale owner cannot match */
+	key = bpf_get_socket_cookie(skb);
 	e = (struct dns_packet_event *)ev->data;
 	e->flags = 0;
 	if (!response && sender_is_current(sk)) {

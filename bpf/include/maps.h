@@ -76,9 +76,9 @@ struct {
 	__type(value, __u64);
 } discarders SEC(".maps") __weak;
 
-/* DNS: socket (struct sock address) -> the header of the process whose query last left
- * on it, so that the response arriving on the socket (softirq: no process) is the
- * querier's. LRU: sockets are never removed explicitly. */
+/* DNS: socket cookie -> the header of the process whose query last left on the socket, so
+ * that the response arriving on it (softirq: no process) is the querier's. LRU: entries of
+ * closed sockets are never matched again (cookies are not reused) and age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);

@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import type { SeclEvent } from '@vigil/operator/secl';
 import { encodeDnsQuery, parseDnsMessage, parseDnsTcpSegment } from '../../sensor/src/dns/message.ts';
 import type { DnsResponseEvent, SensorEvent } from '../../sensor/src/pipeline/events.ts';
-import { DNS_F_TCP } from '../../sensor/src/wire/wire.generated.ts';
-import { openTestSensor, skipReason, type TestSensor } from './helpers.ts';
+import { DNS_F_TCP, DNS_F_UNATTRIBUTED } from '../../sensor/src/wire/wire.generated.ts';
+import { openTestSensor, runOps, skipReason, type TestSensor } from './helpers.ts';
 
 const skip = skipReason() ?? (spawnSync('python3', ['--version']).status === 0 ? undefined : 'python3 is not installed');
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'dns-client.py');
@@ -222,6 +222,23 @@ describe('dns and network events', { skip: skip ?? false }, () => {
     const named = s.events.filter((e) => (e as SeclEvent).dns?.question.name === 'self.vigil.test' || (e as DnsResponseEvent).dns_response?.question.name === 'self.vigil.test');
     assert.deepEqual(named, []);
     assert.equal(s.kernel.stats().drops.net_unattributed, before);
+  });
+
+  it('sends a query no process can be proven for (spliced from a pipe) flagged unattributed, and counts it', async () => {
+    const before = s.kernel.stats().drops.net_unattributed;
+    const r = runOps(['splicedns', 'spliced.vigil.test']);
+    assert.equal(r.steps[0]?.ret, 36, JSON.stringify(r.steps));
+    let ev: SeclEvent | undefined;
+    for (let i = 0; i < 50 && !ev; i++) {
+      s.drain();
+      ev = s.events.find((e): e is SeclEvent => e.type === 'dns' && (e as SeclEvent).dns?.question.name === 'spliced.vigil.test');
+      if (!ev) await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.ok(ev, 'the query is reported');
+    assert.equal(ev.process.pid, 0, 'with no process rather than a guessed one');
+    const rec = s.records.find((d) => d.type === 'dns' && d.payload.includes(Buffer.from('spliced')));
+    assert.ok(rec && rec.type === 'dns' && rec.rec.flags & DNS_F_UNATTRIBUTED);
+    assert.ok(s.kernel.stats().drops.net_unattributed > before);
   });
 
   it('skips malformed and fuzzed packets and counts them by cause, without losing the next query', async () => {
