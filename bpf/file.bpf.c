@@ -67,8 +67,12 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 	struct filter_state fs;
 	struct file_open_event *e;
 	struct ev_scratch *ev;
+	struct path_parts *pp = NULL;
 	struct file *f = NULL;
-	bool ok;
+	struct dentry *dentry = NULL;
+	struct vfsmount *vfsmnt = NULL;
+	__u64 *slot = NULL, sig = 0;
+	bool ok, walked = false;
 	__u32 cur = sizeof(*e);
 
 	if (is_self() || !filter_enter(EVENT_OPEN, &fs))
@@ -77,11 +81,37 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 		f = fd_file(ret);
 	/* the hot path: decide on flags, executable and the opened dentry's name, copy nothing */
 	ok = fs.mode != FILTER_APPROVE || approve_cheap(&fs, flags);
-	if (!ok && f && (fs.approvers & APPROVE_NAME))
-		ok = approve_dentry_name(EVENT_OPEN, BPF_CORE_READ(f, f_path.dentry));
-	if (!ok && f && !(fs.approvers & APPROVE_PREFIX)) {
-		count_filtered(EVENT_OPEN);
-		return 0;
+	if (!ok && f) {
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		if (fs.approvers & APPROVE_NAME)
+			ok = approve_dentry_name(EVENT_OPEN, dentry);
+		if (!ok && !(fs.approvers & APPROVE_PREFIX)) {
+			count_filtered(EVENT_OPEN);
+			return 0;
+		}
+	}
+	if (f) {
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	/* only the prefix is left to decide: walk, and stop if this very path was refused before */
+	if (!ok && dentry && vfsmnt) {
+		bool cache;
+		__u64 seed = prefix_cache_seed(EVENT_OPEN, &cache);
+
+		pp = parts();
+		if (pp && cache) {
+			walk_path(pp, dentry, vfsmnt, seed);
+			walked = true;
+			if (pp->walk.done == 1) {
+				sig = sig_final(pp->walk.sig);
+				slot = prefix_cache_slot(sig);
+				if (slot && *slot == sig) {
+					count_filtered(EVENT_OPEN);
+					return 0;
+				}
+			}
+		}
 	}
 	ev = scratch();
 	if (!ev)
@@ -92,15 +122,17 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 	e->mode = mode;
 	clear_file_info(&e->file);
 	if (f) {
-		struct dentry *dentry = BPF_CORE_READ(f, f_path.dentry);
-		struct vfsmount *vfsmnt = BPF_CORE_READ(f, f_path.mnt);
-
 		/* the path first: a prefix approver needs nothing else to say no */
-		e->file.flags |= write_path(ev, &cur, &e->file.path, dentry, vfsmnt, VIGIL_PATH_MAX);
+		if (walked && pp)
+			e->file.flags |= write_walked(pp, ev, &cur, &e->file.path, VIGIL_PATH_MAX);
+		else
+			e->file.flags |= write_path(ev, &cur, &e->file.path, dentry, vfsmnt, VIGIL_PATH_MAX);
 		if (!ok) {
 			/* the name was checked above: only the prefix is left */
 			fs.approvers &= ~APPROVE_NAME;
 			ok = approve_built_path(&fs, ev, &e->file);
+			if (!ok && slot)
+				*slot = sig;
 		}
 		if (ok) {
 			fill_inode(&e->file, dentry, vfsmnt);

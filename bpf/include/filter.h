@@ -144,4 +144,32 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
 	return false;
 }
 
+/*
+ * Remembered prefix refusals (maps.h: prefix_cache), for files opened again and again.
+ * The key is the signature of the dentry walk (path.h) seeded with the filter generation
+ * and the type: a hit means the same dentries with the same names, parents, inodes and
+ * d_seq, under the same mounts and root, so the same path, refused by the same prefixes
+ * (user space bumps filter_gen whenever it adds one; removing one only refuses more).
+ * Only the prefix verdict is remembered: flags, executable and name approvers are checked
+ * on every event before it.
+ */
+static __always_inline __u64 prefix_cache_seed(__u32 type, bool *ok)
+{
+	__u32 zero = 0;
+	__u64 *gen = bpf_map_lookup_elem(&filter_gen, &zero);
+
+	*ok = gen != NULL;
+	return gen ? sig_mix(*gen, type) : 0;
+}
+
+static __always_inline __u64 *prefix_cache_slot(__u64 sig)
+{
+	__u32 zero = 0;
+	struct prefix_cache *c = bpf_map_lookup_elem(&prefix_cache, &zero);
+
+	if (!c)
+		return NULL;
+	return &c->sig[BOUNDED(sig, PREFIX_CACHE_SLOTS - 1)];
+}
+
 #endif /* VIGIL_FILTER_H */

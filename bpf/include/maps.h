@@ -141,6 +141,7 @@ struct walk_state {
 	struct vfsmount *root_mnt;
 	__u32 depth;
 	__u32 done;      /* 0 running, 1 reached the root, 2 error */
+	__u64 sig;       /* what the path is made of, hashed (path.h: sig_mix) */
 };
 
 struct write_state {
@@ -172,5 +173,34 @@ struct {
 	__type(key, __u32);
 	__type(value, struct path_parts);
 } path_buf SEC(".maps") __weak;
+
+/*
+ * The prefix verdicts of opens (filter.h: prefix_cache_slot): a file whose path the prefix
+ * approvers refused is remembered by the signature of its dentry walk (every dentry,
+ * its d_seq, name hash and inode, every mount crossed, the task's root, the filter
+ * generation), so its next open is refused without writing the path or looking it up.
+ * Direct-mapped, per CPU; only refusals are kept (an approved open needs its path anyway).
+ */
+#define PREFIX_CACHE_SLOTS 4096
+
+struct prefix_cache {
+	__u64 sig[PREFIX_CACHE_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prefix_cache);
+} prefix_cache SEC(".maps") __weak;
+
+/* filter_gen[0]: bumped by user space whenever it adds a path prefix approver
+ * (sensor/src/kernel/filters.ts), which makes every remembered refusal stale. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} filter_gen SEC(".maps") __weak;
 
 #endif /* VIGIL_MAPS_H */

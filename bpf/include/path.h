@@ -21,23 +21,76 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
-/* d_parent and d_name of a dentry, read together: they are adjacent in struct dentry */
+/* d_parent and d_name of a dentry, read together: they are adjacent in struct dentry;
+ * with them d_seq (bumped whenever the dentry moves) and d_inode, for the walk's signature */
 struct dentry_link {
 	struct dentry *parent;
 	__u32 hash;
 	__u32 len;
 	const unsigned char *name;
+	__u32 seq;
+	__u32 pad;
+	struct inode *inode;
+};
+
+/* struct dentry from d_flags to d_inode, as laid out on 64-bit kernels without lockdep */
+struct dentry_head {
+	__u32 flags;
+	__u32 seq;
+	__u64 hash_node[2];
+	struct dentry *parent;
+	__u32 hash;
+	__u32 len;
+	const unsigned char *name;
+	struct inode *inode;
 };
 
 static __always_inline void read_link(struct dentry *d, struct dentry_link *l)
 {
-	if (bpf_core_field_offset(struct dentry, d_name) == bpf_core_field_offset(struct dentry, d_parent) + 8) {
-		bpf_probe_read_kernel(l, sizeof(*l), (void *)d + bpf_core_field_offset(struct dentry, d_parent));
+	if (bpf_core_field_offset(struct dentry, d_seq) == 4 &&
+	    bpf_core_field_offset(struct dentry, d_parent) == 24 &&
+	    bpf_core_field_offset(struct dentry, d_name) == 32 &&
+	    bpf_core_field_offset(struct dentry, d_inode) == 48) {
+		struct dentry_head h = {};
+
+		bpf_probe_read_kernel(&h, sizeof(h), d);
+		l->parent = h.parent;
+		l->hash = h.hash;
+		l->len = h.len;
+		l->name = h.name;
+		l->seq = h.seq;
+		l->inode = h.inode;
 		return;
 	}
 	l->parent = BPF_CORE_READ(d, d_parent);
+	l->hash = BPF_CORE_READ(d, d_name.hash);
 	l->len = BPF_CORE_READ(d, d_name.len);
 	l->name = BPF_CORE_READ(d, d_name.name);
+	l->inode = BPF_CORE_READ(d, d_inode);
+	bpf_probe_read_kernel(&l->seq, sizeof(l->seq), (void *)d + bpf_core_field_offset(struct dentry, d_seq));
+}
+
+/*
+ * The walk's signature: a 64-bit hash of everything the path string is made of. Each
+ * dentry (its address, d_seq, name hash and length, inode), each mount crossed and the
+ * task's root. A dentry's name and parent change only in d_move, which bumps its d_seq;
+ * a freed and reused dentry needs the same parent, name hash and inode to look alike.
+ */
+static __always_inline __u64 sig_mix(__u64 h, __u64 x)
+{
+	h ^= x * 0x9E3779B97F4A7C15ULL;
+	h = (h << 31) | (h >> 33);
+	return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+static __always_inline __u64 sig_final(__u64 h)
+{
+	h ^= h >> 30;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 27;
+	h *= 0x94D049BB133111EBULL;
+	h ^= h >> 31;
+	return h | 1; /* never 0, the empty slot */
 }
 
 static long walk_step(__u32 i, void *arg)
@@ -60,6 +113,8 @@ static long walk_step(__u32 i, void *arg)
 		return 1;
 	}
 	read_link(d, &l);
+	w->sig = sig_mix(sig_mix(sig_mix(sig_mix(w->sig, (__u64)d), ((__u64)l.seq << 32) | l.hash), l.len),
+			 (__u64)l.inode);
 	if (d == w->mnt_root || d == l.parent) {
 		struct mount *mnt = real_mount(vfsmnt);
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
@@ -82,6 +137,7 @@ static long walk_step(__u32 i, void *arg)
 		}
 		vfsmnt = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->sig = sig_mix(sig_mix(w->sig, (__u64)vfsmnt), (__u64)w->dentry);
 		w->vfsmnt = vfsmnt;
 		w->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 		return 0;
@@ -130,37 +186,43 @@ static long write_step(__u32 i, void *arg)
 }
 
 /*
- * Writes the absolute path of (dentry, vfsmnt) at *cur, at most `room` bytes with the NUL,
- * sets s and advances *cur past the NUL. Returns FILE_F_* flags about the path.
+ * Walks (dentry, vfsmnt) up to the task's root into pp->walk: the components, leaf first,
+ * and the signature, started from seed.
  */
-static __always_inline __u16 write_path(struct ev_scratch *ev, __u32 *cur, struct vstr *s,
-					struct dentry *dentry, struct vfsmount *vfsmnt, __u32 room)
+static __always_inline void walk_path(struct path_parts *pp, struct dentry *dentry, struct vfsmount *vfsmnt,
+				      __u64 seed)
 {
 	struct task_struct *task = current_task();
-	struct path_parts *pp = parts();
+	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+
+	pp->walk.dentry = dentry;
+	pp->walk.vfsmnt = vfsmnt;
+	pp->walk.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	pp->walk.root_dentry = root_dentry;
+	pp->walk.root_mnt = root_mnt;
+	pp->walk.depth = 0;
+	pp->walk.done = 0;
+	pp->walk.sig = sig_mix(sig_mix(sig_mix(seed, (__u64)vfsmnt), (__u64)root_dentry), (__u64)root_mnt);
+	bpf_loop(PATH_DEPTH_MAX + 32, walk_step, NULL, 0);
+}
+
+/*
+ * Writes the path walk_path() found at *cur, at most `room` bytes with the NUL, sets s and
+ * advances *cur past the NUL. Returns FILE_F_* flags about the path.
+ */
+static __always_inline __u16 write_walked(struct path_parts *pp, struct ev_scratch *ev, __u32 *cur,
+					  struct vstr *s, __u32 room)
+{
 	__u32 start = *cur, rel, depth, done;
 	__u16 flags = 0;
 
 	s->off = 0;
 	s->len = 0;
-	if (!pp)
-		return FILE_F_PATH_ERROR;
 	if (start >= EV_APPEND_LIMIT) {
 		count_drop(DROP_FIELD_SKIPPED);
 		return FILE_F_PATH_ERROR;
 	}
-	if (!dentry || !vfsmnt) {
-		count_drop(DROP_PATH_ERROR);
-		return FILE_F_PATH_ERROR;
-	}
-	pp->walk.dentry = dentry;
-	pp->walk.vfsmnt = vfsmnt;
-	pp->walk.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	pp->walk.root_dentry = BPF_CORE_READ(task, fs, root.dentry);
-	pp->walk.root_mnt = BPF_CORE_READ(task, fs, root.mnt);
-	pp->walk.depth = 0;
-	pp->walk.done = 0;
-	bpf_loop(PATH_DEPTH_MAX + 32, walk_step, NULL, 0);
 	depth = pp->walk.depth;
 	done = pp->walk.done;
 	if (done == 2) {
@@ -191,6 +253,31 @@ static __always_inline __u16 write_path(struct ev_scratch *ev, __u32 *cur, struc
 	s->len = rel;
 	*cur = start + rel + 1;
 	return flags;
+}
+
+/*
+ * Writes the absolute path of (dentry, vfsmnt) at *cur, at most `room` bytes with the NUL,
+ * sets s and advances *cur past the NUL. Returns FILE_F_* flags about the path.
+ */
+static __always_inline __u16 write_path(struct ev_scratch *ev, __u32 *cur, struct vstr *s,
+					struct dentry *dentry, struct vfsmount *vfsmnt, __u32 room)
+{
+	struct path_parts *pp = parts();
+
+	s->off = 0;
+	s->len = 0;
+	if (!pp)
+		return FILE_F_PATH_ERROR;
+	if (*cur >= EV_APPEND_LIMIT) {
+		count_drop(DROP_FIELD_SKIPPED);
+		return FILE_F_PATH_ERROR;
+	}
+	if (!dentry || !vfsmnt) {
+		count_drop(DROP_PATH_ERROR);
+		return FILE_F_PATH_ERROR;
+	}
+	walk_path(pp, dentry, vfsmnt, 0);
+	return write_walked(pp, ev, cur, s, room);
 }
 
 /* Inode facts of a dentry into fi (ino, times, mode, owner, device, mount id). */

@@ -2,7 +2,7 @@
 // of the ring buffer is counted in the kernel, and what they let through arrives.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -71,6 +71,29 @@ describe('kernel filters', { skip: skip ?? false }, () => {
     const cat = spawnSync('/bin/cat', [other]).pid ?? 0;
     s.drain();
     assert.equal(opensOf(cat).length, 0, 'opens by cat are filtered');
+  });
+
+  it('remembers the paths prefixes refused, never across a rename of an ancestor or a new prefix', () => {
+    const watched = join(d, 'watched');
+    mkdirSync(join(d, 'a', 'deep'), { recursive: true });
+    mkdirSync(join(d, 'b'));
+    writeFileSync(join(d, 'a', 'deep', 'f'), 'x');
+    writeFileSync(join(d, 'b', 'g'), 'x');
+    s.kernel.setFilters({ open: { mode: 'approve', prefixes: [`${watched}/`] } });
+    // refused twice (the second time from the cache)
+    let r = runOps(['open', join(d, 'a', 'deep', 'f'), 'rdonly', '0', ':', 'open', join(d, 'a', 'deep', 'f'), 'rdonly', '0', ':', 'open', join(d, 'b', 'g'), 'rdonly', '0', ':', 'open', join(d, 'b', 'g'), 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid), []);
+    // the same dentries, now under the watched prefix: a grandparent moved
+    renameSync(join(d, 'a'), watched);
+    r = runOps(['open', join(watched, 'deep', 'f'), 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(watched, 'deep', 'f')]);
+    // a prefix added for a path refused before
+    s.kernel.setFilters({ open: { mode: 'approve', prefixes: [`${watched}/`, `${d}/b/`] } });
+    r = runOps(['open', join(d, 'b', 'g'), 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(d, 'b', 'g')]);
   });
 
   it('approves a rename by its source or its destination basename', () => {

@@ -12,7 +12,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileRuleset, loadPolicyFile } from '@vigil/operator/secl';
-import { EVENT_NAMES, type EventName } from '../../sensor/src/kernel/event-types.ts';
+import { cgroupHookOf, EVENT_NAMES, type EventName } from '../../sensor/src/kernel/event-types.ts';
+import { CgroupResolver } from '../../sensor/src/enrich/container.ts';
 import { fromSeclPlan, type FilterSpec } from '../../sensor/src/kernel/filters.ts';
 import { diffStats } from '../../sensor/src/kernel/stats.ts';
 import { benchFile, openTestSensor, timeOps } from './helpers.ts';
@@ -52,7 +53,9 @@ async function main(): Promise<void> {
   const { file } = bench;
   const types: EventName[] = [...EVENT_NAMES];
   const s = openTestSensor({ types, keepRecords: false, keepEvents: false });
-  const programs = s.kernel.plan.programs;
+  // the DNS programs (cgroup_skb) go on the cgroup2 root, as the sensor attaches them; without one they stay out
+  const cgroup = CgroupResolver.fromSystem()?.mount;
+  const programs = s.kernel.plan.programs.filter((p) => !cgroupHookOf(p) || cgroup !== undefined);
   const realistic = realisticSpec();
   const names: FilterSpec = Object.fromEntries(
     Object.entries(realistic.spec).map(([t, f]) => [t, f.mode === 'approve' ? { ...f, prefixes: [] } : f]),
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
       for (const p of programs) s.kernel.native.detach(p);
       return;
     }
-    for (const p of programs) s.kernel.native.attach(p);
+    for (const p of programs) s.kernel.native.attach(p, cgroupHookOf(p) ? { cgroup } : undefined);
     s.kernel.setFilters(m === 'floor' ? floor : m === 'realistic' ? realistic.spec : m === 'names' ? names : {});
   };
   const perMode = <T>(make: () => T): Record<Mode, T> => Object.fromEntries(MODES.map((m) => [m, make()])) as Record<Mode, T>;

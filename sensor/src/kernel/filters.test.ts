@@ -83,6 +83,30 @@ describe('KernelFilters', () => {
     assert.ok(calls.slice(1, -1).every((c) => c === 'update filters'));
     assert.equal(calls[calls.length - 1], 'delete approve_names');
   });
+
+  it('bumps the filter generation after adding a prefix, before switching modes, and only then', () => {
+    const calls: string[] = [];
+    const gens: bigint[] = [];
+    const fake = {
+      mapUpdate: (map: string, _key: Buffer, value: Buffer) => {
+        calls.push(`update ${map}`);
+        if (map === 'filter_gen') gens.push(value.readBigUInt64LE(0));
+      },
+      mapDelete: (map: string) => (calls.push(`delete ${map}`), true),
+    } as unknown as NativeSensor;
+    const f = new KernelFilters(fake);
+    f.apply(planFilters({ open: { mode: 'approve', prefixes: ['/etc/'] } }, ['open']));
+    assert.deepEqual(calls.slice(0, 2), ['update approve_prefix', 'update filter_gen']);
+    calls.length = 0;
+    f.apply(planFilters({ open: { mode: 'approve', prefixes: ['/etc/'] } }, ['open']));
+    assert.ok(!calls.includes('update filter_gen'), 'same prefixes: the remembered refusals stay valid');
+    calls.length = 0;
+    f.apply(planFilters({ open: { mode: 'approve', prefixes: ['/tmp/'] } }, ['open']));
+    assert.deepEqual(calls.slice(0, 2), ['update approve_prefix', 'update filter_gen']);
+    assert.equal(calls[calls.length - 1], 'delete approve_prefix');
+    assert.equal(gens.length, 2);
+    assert.ok((gens[1] as bigint) > (gens[0] as bigint));
+  });
 });
 
 describe('fromSeclPlan', () => {

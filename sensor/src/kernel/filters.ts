@@ -164,7 +164,15 @@ export class KernelFilters {
     const nextNames = new Map(plan.names.map((k) => [k.toString('hex'), k]));
     const nextPrefixes = new Map(plan.prefixes.map((k) => [k.toString('hex'), k]));
     for (const [hex, k] of nextNames) if (!this.names.has(hex)) this.sensor.mapUpdate('approve_names', k, this.one);
-    for (const [hex, k] of nextPrefixes) if (!this.prefixes.has(hex)) this.sensor.mapUpdate('approve_prefix', k, this.one);
+    let prefixAdded = false;
+    for (const [hex, k] of nextPrefixes) {
+      if (this.prefixes.has(hex)) continue;
+      this.sensor.mapUpdate('approve_prefix', k, this.one);
+      prefixAdded = true;
+    }
+    // the kernel remembers opens its prefixes refused (bpf/include/filter.h): a new prefix
+    // makes those verdicts stale (a removed one only refuses more)
+    if (prefixAdded) this.bumpGeneration();
     const nextKills = new Map(plan.kills.map(({ key }) => [key.toString('hex'), key]));
     for (const { key, value } of plan.kills) this.sensor.mapUpdate('kill_exec', key, value);
     for (const { type, value } of plan.modes) this.sensor.mapUpdate('filters', u32(type), value);
@@ -174,6 +182,17 @@ export class KernelFilters {
     this.names = nextNames;
     this.prefixes = nextPrefixes;
     this.kills = nextKills;
+  }
+
+  private generation = 0n;
+
+  /** filter_gen[0]: strictly increasing, also across KernelFilters of one loaded sensor (monotonic clock). */
+  private bumpGeneration(): void {
+    const now = process.hrtime.bigint();
+    this.generation = now > this.generation ? now : this.generation + 1n;
+    const value = Buffer.alloc(8);
+    value.writeBigUInt64LE(this.generation);
+    this.sensor.mapUpdate('filter_gen', u32(0), value);
   }
 
   private scopes = new Map<string, Buffer>();
