@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of round % 2 ? (['attached', 'detached'] as const) : (['detached', 'attached'] as const)) {
         for (const p of programs) {
-          if (mode === 'attached') kernel.native.attach(p, { cgroup });
+          if (mode === 'attached') kernel.attach(p);
           else kernel.native.detach(p);
         }
         times[mode].push((await timeOps(['dnsflood', String(STORM), '0', '5353'])) / STORM);

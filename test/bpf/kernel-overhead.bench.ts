@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       const order = MODES.map((_, i) => MODES[(i + round) % MODES.length] as Mode);
       for (const m of order) {
         for (const p of loaded) {
-          if (want[m].has(p)) s.kernel.native.attach(p);
+          if (want[m].has(p)) s.kernel.attach(p);
           else s.kernel.native.detach(p);
         }
         times[m].push((await timeOps(['getppid', String(CALLS)])) / CALLS);

@@ -47,6 +47,8 @@ export class KernelSensor {
     readonly plan: ProgramPlan,
     readonly notes: readonly string[],
     private readonly startOpts: { batchBytes?: number; flushMs?: number },
+    /** The cgroup the cgroup_skb programs attach to. */
+    readonly cgroupPath: string | undefined,
   ) {
     this.filters = new KernelFilters(native);
     this.clockOffsetNs = addon.clockOffsetNs();
@@ -70,15 +72,20 @@ export class KernelSensor {
       const sensor = new KernelSensor(addon, native, actual, filterPlan.notes, {
         ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}),
         ...(wakeupBytes ? { flushMs: opts.flushMs ?? 10 } : {}),
-      });
+      }, cgroup);
       // filters before attach: the first event already meets the ruleset's filters
       sensor.filters.apply(filterPlan);
-      for (const p of actual.programs) native.attach(p, cgroupHookOf(p) ? { cgroup } : undefined);
+      for (const p of actual.programs) sensor.attach(p);
       return sensor;
     } catch (e) {
       native.close();
       throw e;
     }
+  }
+
+  /** Attaches one loaded program (again): a cgroup program to the sensor's cgroup. */
+  attach(program: string): void {
+    this.native.attach(program, cgroupHookOf(program) ? { cgroup: this.cgroupPath } : undefined);
   }
 
   /** Replace the filters (a new ruleset); see KernelFilters.apply for the ordering. */
