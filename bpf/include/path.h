@@ -192,9 +192,10 @@ static long write_step(__u32 i, void *arg)
 static __always_inline void walk_path(struct path_parts *pp, struct dentry *dentry, struct vfsmount *vfsmnt,
 				      __u64 seed)
 {
-	struct task_struct *task = current_task();
-	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
-	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	/* typed (BTF) task: plain loads, not helper calls */
+	struct fs_struct *tfs = bpf_get_current_task_btf()->fs;
+	struct dentry *root_dentry = tfs->root.dentry;
+	struct vfsmount *root_mnt = tfs->root.mnt;
 
 	pp->walk.dentry = dentry;
 	pp->walk.vfsmnt = vfsmnt;
@@ -203,7 +204,9 @@ static __always_inline void walk_path(struct path_parts *pp, struct dentry *dent
 	pp->walk.root_mnt = root_mnt;
 	pp->walk.depth = 0;
 	pp->walk.done = 0;
-	pp->walk.sig = sig_mix(sig_mix(sig_mix(seed, (__u64)vfsmnt), (__u64)root_dentry), (__u64)root_mnt);
+	/* read back from the map: the verifier allows no arithmetic on the typed pointers */
+	pp->walk.sig = sig_mix(sig_mix(sig_mix(seed, (__u64)vfsmnt), *(volatile __u64 *)&pp->walk.root_dentry),
+			       *(volatile __u64 *)&pp->walk.root_mnt);
 	bpf_loop(PATH_DEPTH_MAX + 32, walk_step, NULL, 0);
 }
 
