@@ -219,7 +219,9 @@ describe('dns and network events', { skip: skip ?? false }, () => {
     assert.ok(parseDnsMessage(resp).ok);
     await new Promise((r) => setTimeout(r, 50));
     s.drain();
-    const named = s.events.filter((e) => (e as SeclEvent).dns?.question.name === 'self.vigil.test' || (e as DnsResponseEvent).dns_response?.question.name === 'self.vigil.test');
+    // (another run of this test on the host would be another process, and reported)
+    const ours = s.events.filter((e) => e.process.pid === process.pid || e.process.pid === 0);
+    const named = ours.filter((e) => (e as SeclEvent).dns?.question.name === 'self.vigil.test' || (e as DnsResponseEvent).dns_response?.question.name === 'self.vigil.test');
     assert.deepEqual(named, []);
     assert.equal(s.kernel.stats().drops.net_unattributed, before);
   });
@@ -259,7 +261,8 @@ describe('dns and network events', { skip: skip ?? false }, () => {
       return { total, byCause };
     };
     const { total, byCause } = await after();
-    assert.equal(total, r.sent, 'every packet either parsed or counted');
+    // at least: the counters are the host's, and other processes may send DNS meanwhile
+    assert.ok(total >= r.sent, `every packet either parsed or counted: ${total} of ${r.sent}`);
     for (const cause of ['truncated', 'no-question', 'too-many-records', 'pointer-loop', 'bad-label-type', 'name-too-long']) {
       assert.ok((byCause[cause] ?? 0) >= 1, `${cause}: ${JSON.stringify(byCause)}`);
     }
