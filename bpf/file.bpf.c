@@ -79,23 +79,21 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 		return 0;
 	if (ret >= 0)
 		f = fd_file(ret);
-	/* the hot path: decide on flags, executable and the opened dentry's name, copy nothing */
+	/* the hot path: decide on flags and executable, copy nothing */
 	ok = fs.mode != FILTER_APPROVE || approve_cheap(&fs, flags);
-	if (!ok && f) {
-		dentry = BPF_CORE_READ(f, f_path.dentry);
-		if (fs.approvers & APPROVE_NAME)
-			ok = approve_dentry_name(EVENT_OPEN, dentry);
-		if (!ok && !(fs.approvers & APPROVE_PREFIX)) {
-			count_filtered(EVENT_OPEN);
-			return 0;
-		}
-	}
 	if (f) {
-		dentry = BPF_CORE_READ(f, f_path.dentry);
-		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+		struct path p = {};
+
+		bpf_probe_read_kernel(&p, sizeof(p), (void *)f + bpf_core_field_offset(struct file, f_path));
+		dentry = p.dentry;
+		vfsmnt = p.mnt;
 	}
-	/* only the prefix is left to decide: walk, and stop if this very path was refused before */
-	if (!ok && dentry && vfsmnt) {
+	if (!ok && f && (fs.approvers & APPROVE_PREFIX) && dentry && vfsmnt) {
+		/*
+		 * The path decides: walk it, and stop if this very path (same dentries, names,
+		 * mounts, root) was refused by the name and prefix approvers before. Whatever is
+		 * approved needs the walk anyway, for the record.
+		 */
 		bool cache;
 		__u64 seed = prefix_cache_seed(EVENT_OPEN, &cache);
 
@@ -112,6 +110,13 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 				}
 			}
 		}
+	}
+	/* the opened dentry's name */
+	if (!ok && f && (fs.approvers & APPROVE_NAME))
+		ok = approve_dentry_name(EVENT_OPEN, dentry);
+	if (!ok && f && !(fs.approvers & APPROVE_PREFIX)) {
+		count_filtered(EVENT_OPEN);
+		return 0;
 	}
 	ev = scratch();
 	if (!ev)
@@ -131,6 +136,7 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 			/* the name was checked above: only the prefix is left */
 			fs.approvers &= ~APPROVE_NAME;
 			ok = approve_built_path(&fs, ev, &e->file);
+			/* refused by the name and the prefix approvers: remembered */
 			if (!ok && slot)
 				*slot = sig;
 		}

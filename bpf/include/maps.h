@@ -175,8 +175,8 @@ struct {
 } path_buf SEC(".maps") __weak;
 
 /*
- * The prefix verdicts of opens (filter.h: prefix_cache_slot): a file whose path the prefix
- * approvers refused is remembered by the signature of its dentry walk (every dentry,
+ * The path verdicts of opens (filter.h: prefix_cache_slot): a file whose path the name and
+ * prefix approvers refused is remembered by the signature of its dentry walk (every dentry,
  * its d_seq, name hash and inode, every mount crossed, the task's root, the filter
  * generation), so its next open is refused without writing the path or looking it up.
  * Direct-mapped, per CPU; only refusals are kept (an approved open needs its path anyway).
@@ -194,8 +194,9 @@ struct {
 	__type(value, struct prefix_cache);
 } prefix_cache SEC(".maps") __weak;
 
-/* filter_gen[0]: bumped by user space whenever it adds a path prefix approver
- * (sensor/src/kernel/filters.ts), which makes every remembered refusal stale. */
+/* filter_gen[0]: bumped by user space whenever it adds a path prefix approver, or a name
+ * approver while prefixes exist (sensor/src/kernel/filters.ts): every remembered refusal
+ * is then stale. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -73,17 +73,24 @@ describe('kernel filters', { skip: skip ?? false }, () => {
     assert.equal(opensOf(cat).length, 0, 'opens by cat are filtered');
   });
 
-  it('remembers the paths prefixes refused, never across a rename of an ancestor or a new prefix', () => {
+  it('remembers the paths the approvers refused, never across a rename of an ancestor or a new approver', () => {
     const watched = join(d, 'watched');
     mkdirSync(join(d, 'a', 'deep'), { recursive: true });
     mkdirSync(join(d, 'b'));
     writeFileSync(join(d, 'a', 'deep', 'f'), 'x');
     writeFileSync(join(d, 'b', 'g'), 'x');
+    writeFileSync(join(d, 'b', 'h'), 'x');
     s.kernel.setFilters({ open: { mode: 'approve', prefixes: [`${watched}/`] } });
     // refused twice (the second time from the cache)
-    let r = runOps(['open', join(d, 'a', 'deep', 'f'), 'rdonly', '0', ':', 'open', join(d, 'a', 'deep', 'f'), 'rdonly', '0', ':', 'open', join(d, 'b', 'g'), 'rdonly', '0', ':', 'open', join(d, 'b', 'g'), 'rdonly', '0']);
+    const twice = (...paths: string[]): string[] => paths.flatMap((p) => ['open', p, 'rdonly', '0', ':', 'open', p, 'rdonly', '0', ':']).slice(0, -1);
+    let r = runOps(twice(join(d, 'a', 'deep', 'f'), join(d, 'b', 'g'), join(d, 'b', 'h')));
     s.drain();
     assert.deepEqual(opensOf(r.pid), []);
+    // a basename approver added for a file refused before
+    s.kernel.setFilters({ open: { mode: 'approve', prefixes: [`${watched}/`], basenames: ['h'] } });
+    r = runOps(['open', join(d, 'b', 'h'), 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(d, 'b', 'h')]);
     // the same dentries, now under the watched prefix: a grandparent moved
     renameSync(join(d, 'a'), watched);
     r = runOps(['open', join(watched, 'deep', 'f'), 'rdonly', '0']);

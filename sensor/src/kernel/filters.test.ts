@@ -84,7 +84,7 @@ describe('KernelFilters', () => {
     assert.equal(calls[calls.length - 1], 'delete approve_names');
   });
 
-  it('bumps the filter generation after adding a prefix, before switching modes, and only then', () => {
+  it('bumps the filter generation after adding a prefix (or a name where prefixes exist), before switching modes, and only then', () => {
     const calls: string[] = [];
     const gens: bigint[] = [];
     const fake = {
@@ -104,8 +104,11 @@ describe('KernelFilters', () => {
     f.apply(planFilters({ open: { mode: 'approve', prefixes: ['/tmp/'] } }, ['open']));
     assert.deepEqual(calls.slice(0, 2), ['update approve_prefix', 'update filter_gen']);
     assert.equal(calls[calls.length - 1], 'delete approve_prefix');
-    assert.equal(gens.length, 2);
-    assert.ok((gens[1] as bigint) > (gens[0] as bigint));
+    calls.length = 0;
+    f.apply(planFilters({ open: { mode: 'approve', prefixes: ['/tmp/'], basenames: ['shadow'] } }, ['open']));
+    assert.deepEqual(calls.slice(0, 2), ['update approve_names', 'update filter_gen'], 'a name where prefixes exist');
+    assert.equal(gens.length, 3);
+    assert.ok((gens[2] as bigint) > (gens[1] as bigint) && (gens[1] as bigint) > (gens[0] as bigint));
   });
 });
 

@@ -163,16 +163,21 @@ export class KernelFilters {
   apply(plan: FilterPlan): void {
     const nextNames = new Map(plan.names.map((k) => [k.toString('hex'), k]));
     const nextPrefixes = new Map(plan.prefixes.map((k) => [k.toString('hex'), k]));
-    for (const [hex, k] of nextNames) if (!this.names.has(hex)) this.sensor.mapUpdate('approve_names', k, this.one);
-    let prefixAdded = false;
+    let added = false;
+    for (const [hex, k] of nextNames) {
+      if (this.names.has(hex)) continue;
+      this.sensor.mapUpdate('approve_names', k, this.one);
+      added = nextPrefixes.size > 0;
+    }
     for (const [hex, k] of nextPrefixes) {
       if (this.prefixes.has(hex)) continue;
       this.sensor.mapUpdate('approve_prefix', k, this.one);
-      prefixAdded = true;
+      added = true;
     }
-    // the kernel remembers opens its prefixes refused (bpf/include/filter.h): a new prefix
-    // makes those verdicts stale (a removed one only refuses more)
-    if (prefixAdded) this.bumpGeneration();
+    // the kernel remembers the opens its name and prefix approvers refused, where prefixes
+    // exist (bpf/include/filter.h): a new approver makes them stale (a removed one only
+    // refuses more)
+    if (added) this.bumpGeneration();
     const nextKills = new Map(plan.kills.map(({ key }) => [key.toString('hex'), key]));
     for (const { key, value } of plan.kills) this.sensor.mapUpdate('kill_exec', key, value);
     for (const { type, value } of plan.modes) this.sensor.mapUpdate('filters', u32(type), value);
