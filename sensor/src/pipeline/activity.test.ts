@@ -24,7 +24,7 @@ function snapshot(pid: number, exe: string): ProcSnapshot {
 /** A pipeline over synthetic batches; /proc knows pid 42 (python3) and pid 77 (sleep). */
 function setup(): { run: (records: Buffer[]) => SensorEvent[]; enricher: Enricher } {
   const procs = new Map([[42, snapshot(42, '/usr/bin/python3.11')], [77, snapshot(77, '/usr/bin/sleep')]]);
-  const proc: ProcSource = { pids: () => [], read: (pid) => procs.get(pid) };
+  const proc: ProcSource = { pids: () => [], read: (pid) => procs.get(pid), ppidOf: (pid) => procs.get(pid)?.ppid };
   const users = new UserNames();
   const cache = new ProcessCache({ clockOffsetNs: 0, proc, users });
   const enricher = new Enricher(cache, users, 0, 'node-1', { pidNamespace: HOST_PIDNS });

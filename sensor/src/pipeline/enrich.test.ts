@@ -8,7 +8,7 @@ import { Enricher, exitOf } from './enrich.ts';
 import type { SensorEvent } from './events.ts';
 import { Pipeline } from './pipeline.ts';
 
-const noProc: ProcSource = { pids: () => [], read: () => undefined };
+const noProc: ProcSource = { pids: () => [], read: () => undefined, ppidOf: () => undefined };
 
 describe('exitOf', () => {
   it('decodes wait statuses into SECL exit causes', () => {

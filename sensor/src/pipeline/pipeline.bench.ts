@@ -9,7 +9,7 @@ import { Pipeline } from './pipeline.ts';
 
 const PER_BATCH = 4000;
 const BATCHES = 250;
-const noProc: ProcSource = { pids: () => [], read: () => undefined };
+const noProc: ProcSource = { pids: () => [], read: () => undefined, ppidOf: () => undefined };
 // a realistic mix: 200 processes, paths of ordinary length
 const records = Array.from({ length: PER_BATCH }, (_, i) =>
   openRecord({ pid: 1000 + (i % 200), path: `/var/lib/app/data/${i % 50}/file-${i}.json`, ret: 3 }),

@@ -20,6 +20,9 @@ class FakeProc implements ProcSource {
     this.reads++;
     return this.procs.get(pid);
   }
+  ppidOf(pid: number): number | undefined {
+    return this.procs.get(pid)?.ppid;
+  }
 }
 
 const hdr = (pid: number, ppid: number, over: Partial<EventHeader> = {}): EventHeader => ({
@@ -80,6 +83,19 @@ describe('ProcessCache', () => {
     assert.deepEqual(grandchild.ancestors.map((a) => a.pid), [200, 100, 1]);
     assert.equal(c.cwdOf(300), '/work', 'a child inherits the cwd');
     assert.equal(c.cwdOf(100), '/', 'from /proc');
+  });
+
+  it('a process whose parent exited was re-parented: its children do not inherit the old chain', () => {
+    const { c, proc } = cache({ t: 1000 });
+    c.onFork(hdr(200, 100, { comm: 'make' }), 100); // make
+    c.onFork(hdr(300, 200, { comm: 'daemon' }), 200); // a child of make that daemonises
+    c.onExit(hdr(200, 100)); // make is gone: the kernel re-parents 300 to init
+    proc.procs.set(300, snap(300, 1, '/usr/bin/daemon'));
+    const worker = c.onFork(hdr(400, 300), 300);
+    assert.deepEqual(worker.ancestors.map((a) => a.pid), [300, 1]);
+    // While the parent lives, nothing is read.
+    const other = c.onFork(hdr(500, 100), 100);
+    assert.deepEqual(other.ancestors.map((a) => a.pid), [100, 1]);
   });
 
   it('names a script by its own path, resolved against the cwd', () => {

@@ -145,7 +145,7 @@ export class ProcessCache {
 
   /** The header describes the child; parentPid is the process that forked. */
   onFork(hdr: EventHeader, parentPid: number): ProcessContext {
-    const parent = this.lookup(parentPid);
+    const parent = this.reparented(this.lookup(parentPid));
     const realParent = hdr.ppid === parentPid ? parent : this.lookup(hdr.ppid);
     const ctx: ProcessContext = parent
       ? { ...parent.ctx, ancestors: ancestorsOf(realParent) }
@@ -195,6 +195,24 @@ export class ProcessCache {
 
   private put(ctx: ProcessContext, cwd: string): void {
     this.entries.set(ctx.pid, { ctx, anc: { ...ctx, ancestors: [] }, cwd, exitedAt: 0 });
+  }
+
+  /**
+   * A forking process whose own parent has exited was re-parented (to init or a
+   * subreaper) without an event saying so: learn its new parent from /proc, so its
+   * children's ancestry is the real one (a daemonised process does not keep the chain of
+   * the shell that started it). One small read, only when the recorded parent is gone.
+   */
+  private reparented(e: Entry | undefined): Entry | undefined {
+    if (!e || e.ctx.ppid <= 1) return e;
+    const gp = this.entries.get(e.ctx.ppid);
+    if (gp && !gp.exitedAt) return e;
+    const ppid = this.proc.ppidOf(e.ctx.pid);
+    if (ppid === undefined || ppid === e.ctx.ppid) return e;
+    const next: ProcessContext = { ...e.ctx, ppid, ancestors: ancestorsOf(this.lookup(ppid)) };
+    e.ctx = next;
+    e.anc = { ...next, ancestors: [] };
+    return e;
   }
 
   private lookup(pid: number): Entry | undefined {

@@ -74,6 +74,7 @@ const PF_KTHREAD = 0x00200000;
 export interface ProcSource {
   pids(): number[];
   read(pid: number): ProcSnapshot | undefined;
+  ppidOf(pid: number): number | undefined;
 }
 
 export class ProcReader implements ProcSource {
@@ -89,6 +90,15 @@ export class ProcReader implements ProcSource {
   }
 
   /** A snapshot, or undefined when the process is gone (or not readable). */
+  /** The current parent of a live process (one small read), or undefined when it is gone. */
+  ppidOf(pid: number): number | undefined {
+    try {
+      return parseStat(readFileSync(join(this.root, String(pid), 'stat'), 'latin1'))?.ppid;
+    } catch {
+      return undefined;
+    }
+  }
+
   read(pid: number): ProcSnapshot | undefined {
     const dir = join(this.root, String(pid));
     let stat;
