@@ -108,6 +108,8 @@ spec:
     inContainer(`i=0; while [ $i -lt 999 ]; do ${bin}; i=$((i+1)); done`);
     await waitFor('count 1000', 30_000, () => signals()[0]?.status?.count === 1000);
     assert.equal(signals().length, 1);
+    // What the sensor delivered (and what rate limits held back) shows in its Sensor status.
+    await waitFor('Sensor status counts them', 15_000, () => ((sensorStatus() as { signals?: { reported: number } } | undefined)?.signals?.reported ?? 0) >= 1000);
   });
 
   await t.test('a malformed ruleset ConfigMap is refused, shown in Sensor status, and the previous ruleset keeps detecting', async () => {

@@ -31,6 +31,11 @@ export const SensorStatusSchema = z.object({
     depth: z.number().int().min(0),
     bytes: z.number().int().min(0).optional(),
   }).optional().describe('Signals waiting for the apiserver.'),
+  signals: z.object({
+    reported: z.number().int().min(0).describe('Detections delivered as Signals (counts included).'),
+    deferred: z.number().int().min(0).describe('Deliveries a rate limit held back (delayed in the spool, not lost).'),
+    refusedByRule: z.record(z.string(), z.number().int().min(0)).optional().describe('Detections refused by a full spool, per rule.'),
+  }).optional().describe('What the per-node and per-rule rate limits did.'),
   lastHeartbeat: TimestampSchema.optional(),
 });
 export type SensorStatus = z.infer<typeof SensorStatusSchema>;

@@ -318,6 +318,9 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
       // the kernel's drops, and the DNS packets user space skipped as malformed (by cause)
       eventsPerSecond: eps, drops, dropsByCause: { ...(k?.drops ?? {}), ...dnsMalformed(pipeline.stats().enrich.dns) },
       spool: { depth: reporter?.spoolDepth ?? 0 },
+      ...(reporter ? {
+        signals: { reported: reporter.stats.delivered, deferred: reporter.stats.deferred, refusedByRule: { ...reporter.stats.refusedByRule } },
+      } : {}),
       conditions: {
         Ready: kernel.current && active ? ['True', 'Running', `${active.compiled.rules.length} rules`] : ['False', 'NoRuleset', 'waiting for the first ruleset'],
         RulesetLoaded: refusedNow ? ['False', 'Refused', `${refusal.hash ?? '?'}: ${refusal.reason}`] : ['True', 'Loaded', active?.hash ?? ''],
