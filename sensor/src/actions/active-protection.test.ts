@@ -77,11 +77,12 @@ test('the disarmer trips on the 6th container within the period and says so', as
   }
   assert.deepEqual(outcomes, ['performed', 'performed', 'performed', 'performed', 'performed', 'disarmed']);
   assert.equal(children[5]?.exitCode, null, 'the disarmed kill did not happen');
-  assert.equal(p.disarmed.size, 1);
+  assert.deepEqual(p.disarmedNow().map((d) => `${d.policy}/${d.rule}`), ['kill/crypto_miner_exec']);
   // Still disarmed within the period, armed again after it.
   const again = sleeper();
   assert.equal(p.act(pol, 'crypto_miner_exec', eventOf(again, '7'.repeat(64)), inShop)?.status, 'disarmed');
   now += 61_000;
+  assert.deepEqual(p.disarmedNow(), [], 'armed again after the period, whether or not the rule fires');
   assert.equal(p.act(pol, 'crypto_miner_exec', eventOf(again, '7'.repeat(64)), inShop)?.status, 'performed');
   for (const c of children) c.kill('SIGKILL');
 });

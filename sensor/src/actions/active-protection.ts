@@ -98,8 +98,17 @@ export function planKill(policies: readonly IPolicy[], ruleId: string, ctx: Scop
 export class ActiveProtector {
   private readonly disarmers = new Map<string, DisarmerState>();
   readonly stats: ProtectionStats = { performed: 0, failed: 0, disarmed: 0, monitored: 0, refused: 0 };
-  /** Rules currently disarmed, per policy: what the Sensor and policy status show. */
-  readonly disarmed = new Map<string, { policy: string; rule: string; until: number }>();
+  /** Rules disarmed now, per policy (what the Sensor status shows); derived, so never stale. */
+  disarmedNow(): Array<{ policy: string; rule: string; until: number }> {
+    const now = this.now();
+    const out: Array<{ policy: string; rule: string; until: number }> = [];
+    for (const [key, s] of this.disarmers) {
+      if (s.disarmedUntil <= now) continue;
+      const [policy = '', rule = ''] = key.split('\0');
+      out.push({ policy, rule, until: s.disarmedUntil });
+    }
+    return out;
+  }
 
   constructor(private readonly opts: ProtectorOptions) {}
 
@@ -181,10 +190,8 @@ export class ActiveProtector {
       s.disarmedUntil = now + period;
       s.containers.clear();
       s.executables.clear();
-      this.disarmed.set(key, { policy: plan.policy.name ?? '', rule: ruleId, until: s.disarmedUntil });
       return true;
     }
-    if ((this.disarmed.get(key)?.until ?? 0) <= now) this.disarmed.delete(key);
     return false;
   }
 

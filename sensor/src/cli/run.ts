@@ -305,7 +305,7 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
     lastAt = now;
     const refusal = live?.refusal;
     const refusedNow = refusal && (!lastLoad || refusal.at > lastLoad.loadedAt);
-    const disarmed = [...protector.disarmed.values()].map((d) => `${d.policy}/${d.rule}`);
+    const disarmed = protector.disarmedNow().map((d) => `${d.policy}/${d.rule}`);
     return {
       version: VERSION, kernel: release(),
       hooks: [
