@@ -4,6 +4,7 @@
 // Events from a container the informer has not seen yet wait, bounded in time and in
 // number, for the pod to appear instead of being reported without it.
 import * as k8s from '@kubernetes/client-node';
+import { keepWatching } from './watch.ts';
 
 export interface PodContainer {
   readonly name: string;
@@ -195,22 +196,7 @@ export async function startPodInformer(opts: PodInformerOptions): Promise<{ stop
   informer.on('add', (p) => index.upsert(p));
   informer.on('update', (p) => index.upsert(p));
   informer.on('delete', (p) => index.remove(p));
-  let stopped = false;
-  let backoff = 500;
-  let timer: NodeJS.Timeout | undefined;
-  informer.on('connect', () => { backoff = 500; });
-  informer.on('error', (err: unknown) => {
-    if (stopped) return;
-    opts.onError?.(err, backoff);
-    timer = setTimeout(() => { if (!stopped) informer.start().catch(() => undefined); }, backoff);
-    backoff = Math.min(backoff * 2, 30_000);
-  });
-  await informer.start();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await informer.stop();
-    },
-  };
+  const kept = keepWatching(informer, (err, retryInMs) => opts.onError?.(err, retryInMs));
+  await kept.start();
+  return { stop: () => kept.stop() };
 }

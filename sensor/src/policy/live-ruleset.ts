@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { keepWatching, type KeptWatch } from '../k8s/watch.ts';
 import {
   decodeRuleSet, readRuleset, RULESET_CONFIGMAP, RULESET_LABEL, RulesetError, severityName, sha256Hex,
   type DecodedRuleSet, type IPolicy,
@@ -98,12 +99,9 @@ export interface LiveRulesetOptions {
 export class LiveRuleset {
   private current: ActiveRuleset | undefined;
   private lastRefusal: Refusal | undefined;
-  private informer: k8s.ListWatch<k8s.V1ConfigMap> | undefined;
+  private watch: KeptWatch | undefined;
   private readonly core: k8s.CoreV1Api;
   private chain: Promise<void> = Promise.resolve();
-  private stopped = false;
-  private retry: NodeJS.Timeout | undefined;
-  private backoff = 500;
   refusals = 0;
 
   constructor(private readonly opts: LiveRulesetOptions) {
@@ -130,31 +128,19 @@ export class LiveRuleset {
     const list = (): Promise<k8s.KubernetesListObject<k8s.V1ConfigMap>> =>
       this.core.listNamespacedConfigMap({ namespace: ns, labelSelector: RULESET_LABEL });
     const informer = new k8s.ListWatch<k8s.V1ConfigMap>(`/api/v1/namespaces/${ns}/configmaps`, new k8s.Watch(this.opts.kubeConfig), list, false, RULESET_LABEL);
-    this.informer = informer;
     const onChange = (cm: k8s.V1ConfigMap): void => {
       if (cm.metadata?.name === RULESET_CONFIGMAP) this.enqueue(cm);
     };
     informer.on('add', onChange);
     informer.on('update', onChange);
-    informer.on('connect', () => { this.backoff = 500; });
-    informer.on('error', (err: unknown) => {
-      if (this.stopped) return;
-      this.opts.log?.warn({ err: String(err), retryInMs: this.backoff }, 'ruleset watch failed; keeping the current ruleset');
-      this.retry = setTimeout(() => { if (!this.stopped) informer.start().catch(() => undefined); }, this.backoff);
-      this.backoff = Math.min(this.backoff * 2, 30_000);
-    });
-    try {
-      await informer.start();
-    } catch (err) {
-      // The API server is away at start: the restored ruleset protects; the error handler retries.
-      this.opts.log?.warn({ err: String(err) }, 'ruleset watch not started yet');
-    }
+    // The API server may be away at start: the restored ruleset protects meanwhile.
+    this.watch = keepWatching(informer, (err, retryInMs) =>
+      this.opts.log?.warn({ err: String(err), retryInMs }, 'ruleset watch failed; keeping the current ruleset'));
+    await this.watch.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-    await this.informer?.stop();
+    await this.watch?.stop();
     await this.chain;
   }
 
