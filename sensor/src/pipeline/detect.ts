@@ -8,9 +8,9 @@
 //   act: the policies that select the rule (in-cluster), or the rule's own kill action
 //     (Datadog policy files on a standalone host);
 //   emit: one Detection per match, carrying the action taken.
-import type { IPolicy } from '@vigil/operator/ruleset';
+import { constants } from 'node:os';
+import type { DecodedRuleSet, IPolicy } from '@vigil/operator/ruleset';
 import type { CompiledRuleset, Match, SeclEvent } from '@vigil/operator/secl';
-import type { DecodedRuleSet } from '@vigil/operator/ruleset';
 import type { SignalSpec } from '@vigil/operator/api';
 import { containerFromCgroupPath } from '../enrich/container.ts';
 import type { PodIndex, PodMatch } from '../k8s/pod-index.ts';
@@ -52,7 +52,8 @@ export interface DetectorOptions {
   readonly onAction?: () => void;
 }
 
-const KILL_SIGNALS: Record<number, string> = { 9: 'SIGKILL', 15: 'SIGTERM', 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 19: 'SIGSTOP', 10: 'SIGUSR1', 12: 'SIGUSR2' };
+/** Signal numbers to names, from the platform's own table. */
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n as number, name]));
 
 /** A rule's own kill action (Datadog policy files) as a one-rule enforcing policy. */
 function policiesOf(rs: DetectionRuleset, m: Match): readonly IPolicy[] {
@@ -60,7 +61,7 @@ function policiesOf(rs: DetectionRuleset, m: Match): readonly IPolicy[] {
   if (!kill || kill.kind !== 'kill') return rs.policies;
   const own: IPolicy = {
     name: `rule:${m.ruleId}`, enforce: true, ruleIds: [m.ruleId], scope: { scoped: false },
-    kill: { signal: kill.signalName || KILL_SIGNALS[kill.signal] || 'SIGKILL', scope: kill.scope },
+    kill: { signal: kill.signalName || SIGNAL_NAMES.get(kill.signal) || 'SIGKILL', scope: kill.scope },
   };
   return [...rs.policies, own];
 }
