@@ -80,9 +80,12 @@ spec:
   kubectl(kc, ['patch', 'pod', 'web-1', '-n', app, '--subresource=status', '--type=merge', '-p', JSON.stringify({
     status: { phase: 'Running', containerStatuses: [{ name: 'web', image: 'registry.example/web:1.4', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${cid}` }] },
   })]);
+  /** Runs a command with its shell moved into a cgroup first (so the exec happens there). */
+  const inCgroup = (cg: string, command: string): ReturnType<typeof spawnSync> =>
+    spawnSync('sh', ['-c', `echo $$ > ${join(resolver.mount, cg, 'cgroup.procs')} && exec ${command}`], { encoding: 'utf8', timeout: 120_000 });
   const inContainer = (script: string): void => {
-    const r = spawnSync('sh', ['-c', `echo $$ > ${join(resolver.mount, cgroup, 'cgroup.procs')} && exec unshare --pid --uts --net --mount --fork sh -c '${script}'`], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
+    const r = inCgroup(cgroup, `unshare --pid --uts --net --mount --fork sh -c '${script}'`);
+    assert.equal(r.status, 0, String(r.stderr));
   };
   const signals = (): Array<{ spec: { rule: { id: string; severity: string }; pod?: { name: string }; process: { path: string }; container?: { id: string } }; status?: { count?: number } }> =>
     JSON.parse(kubectl(kc, ['get', 'signals', '-n', app, '-o', 'json'])).items;
@@ -163,7 +166,7 @@ spec:
     await waitHash();
     await new Promise((r) => setTimeout(r, 300)); // the kill scope follows the pod index
     const marker = join(dirname(markerSrc), 'marker-enforce');
-    const r = spawnSync('sh', ['-c', `echo $$ > ${join(resolver.mount, cgroup, 'cgroup.procs')} && exec ${xmrig} ${marker}`]);
+    const r = inCgroup(cgroup, `${xmrig} ${marker}`);
     assert.equal(r.signal, 'SIGKILL');
     assert.equal(existsSync(marker), false, 'killed before its first instruction');
     await waitFor('signal says killed', 10_000, () => minerSignal()?.spec.action?.kill?.status === 'performed');
@@ -199,7 +202,7 @@ spec:
       mkdirSync(join(resolver.mount, c), { recursive: true });
       cleanups.push(() => { for (const d of [c, c.slice(0, c.lastIndexOf('/'))]) { try { rmdirSync(join(resolver.mount, d)); } catch { /* busy */ } } });
       const marker = join(dirname(markerSrc), `marker-disarm-${i}`);
-      const r = spawnSync('sh', ['-c', `echo $$ > ${join(resolver.mount, c, 'cgroup.procs')} && exec ${xmrig} ${marker}`]);
+      const r = inCgroup(c, `${xmrig} ${marker}`);
       outcomes.push(r.signal === 'SIGKILL' ? 'killed' : existsSync(marker) ? 'ran' : 'other');
       await new Promise((res) => setTimeout(res, 300)); // the sensor sees each one before the next
     }
