@@ -28,9 +28,13 @@ export function installChart(kubeconfig: string): void {
   helm(kubeconfig, ['upgrade', '--install', RELEASE, join(ROOT, 'charts', 'vigil'), '-n', NAMESPACE, '--create-namespace']);
 }
 
-/** A kubeconfig file holding a fresh TokenRequest token of a chart ServiceAccount. */
-export function serviceAccountKubeconfig(cp: ControlPlane, kubeconfig: string, sa: string): string {
-  const token = kubectl(kubeconfig, ['create', 'token', sa, '-n', NAMESPACE, '--duration=48h']).trim();
+/**
+ * A kubeconfig file holding a fresh TokenRequest token of a chart ServiceAccount, bound to
+ * a Node when asked (the sensor's must be: the chart's admission policy reads the node from it).
+ */
+export function serviceAccountKubeconfig(cp: ControlPlane, kubeconfig: string, sa: string, boundToNode?: string): string {
+  const token = kubectl(kubeconfig, ['create', 'token', sa, '-n', NAMESPACE, '--duration=48h',
+    ...(boundToNode ? ['--bound-object-kind', 'Node', '--bound-object-name', boundToNode] : [])]).trim();
   const path = join(cp.dir, `${sa}.kubeconfig`);
   writeFileSync(path, tokenKubeconfig(cp.server, cp.pki.ca.cert, `system:serviceaccount:${NAMESPACE}:${sa}`, token), { mode: 0o600 });
   return path;
@@ -88,9 +92,7 @@ export async function runOperator(cp: ControlPlane, kubeconfig: string): Promise
 export async function runSensor(cp: ControlPlane, kubeconfig: string): Promise<LocalProcess & { node: string }> {
   const node = hostname();
   kubectl(kubeconfig, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { 'kubernetes.io/hostname': node } } }));
-  const token = kubectl(kubeconfig, ['create', 'token', `${RELEASE}-sensor`, '-n', NAMESPACE, '--duration=48h', '--bound-object-kind', 'Node', '--bound-object-name', node]).trim();
-  const saKubeconfig = join(cp.dir, 'sensor.kubeconfig');
-  writeFileSync(saKubeconfig, tokenKubeconfig(cp.server, cp.pki.ca.cert, `system:serviceaccount:${NAMESPACE}:${RELEASE}-sensor`, token), { mode: 0o600 });
+  const saKubeconfig = serviceAccountKubeconfig(cp, kubeconfig, `${RELEASE}-sensor`, node);
   const p = startLocal(cp, 'sensor', [join(ROOT, 'sensor', 'bin', 'vigil-sensor.js'), 'run'], {
     NODE_NAME: node, VIGIL_NAMESPACE: NAMESPACE, VIGIL_STATE_DIR: join(cp.dir, 'sensor-state'), KUBECONFIG: saKubeconfig,
   });
