@@ -1,7 +1,7 @@
 // Shared by the kernel tests and benchmarks: why to skip, the vigil-ops syscall driver
 // (compiled on demand), and a sensor with its pipeline collecting every event.
 import { execFileSync, spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventName } from '../../sensor/src/kernel/event-types.ts';
@@ -43,15 +43,24 @@ export function benchFile(name: string): { file: string; dispose(): void } | und
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The vigil-ops helper, compiled into test/bpf/build when missing or older than its source. */
-export function opsBinary(): string {
-  const src = join(here, 'fixtures', 'vigil-ops.c');
-  const out = join(here, 'build', 'vigil-ops');
+/**
+ * A C test fixture compiled to `out` when missing or older than its source. Test files run
+ * in parallel: each compiles to its own temporary file and renames it into place, so no
+ * process ever executes a half-written binary.
+ */
+export function compiledFixture(src: string, out: string): string {
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
     mkdirSync(dirname(out), { recursive: true });
-    execFileSync('cc', ['-O2', '-Wall', '-o', out, src]);
+    const tmp = `${out}.${process.pid}.tmp`;
+    execFileSync('cc', ['-O2', '-Wall', '-o', tmp, src]);
+    renameSync(tmp, out);
   }
   return out;
+}
+
+/** The vigil-ops helper, compiled into test/bpf/build. */
+export function opsBinary(): string {
+  return compiledFixture(join(here, 'fixtures', 'vigil-ops.c'), join(here, 'build', 'vigil-ops'));
 }
 
 export interface OpsResult {

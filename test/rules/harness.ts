@@ -9,9 +9,9 @@
 // pid. A check waits for a sentinel exec seen in the decoded stream after the trigger, so an
 // absence is decided on a stream known to hold everything the trigger did.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ import { ProcessCache } from '../../sensor/src/process/cache.ts';
 import { containerLookup } from '../../sensor/src/process/containers.ts';
 import { UserNames } from '../../sensor/src/process/users.ts';
 import type { Detection } from '../../sensor/src/report/signal-content.ts';
-import { opsBinary } from '../bpf/helpers.ts';
+import { compiledFixture, opsBinary } from '../bpf/helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export { DEFAULT_RULES_DIR };
@@ -259,13 +259,7 @@ export function sh(script: string, opts: SpawnSyncOptions = {}): Proc {
 
 /** The vigil-trigger helper, compiled into test/rules/build when missing or older than its source. */
 export function triggerBinary(): string {
-  const src = join(here, 'fixtures', 'vigil-trigger.c');
-  const out = join(here, 'build', 'vigil-trigger');
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
-    mkdirSync(dirname(out), { recursive: true });
-    execFileSync('cc', ['-O2', '-Wall', '-o', out, src]);
-  }
-  return out;
+  return compiledFixture(join(here, 'fixtures', 'vigil-trigger.c'), join(here, 'build', 'vigil-trigger'));
 }
 
 /** Runs one vigil-trigger operation (detached). */
