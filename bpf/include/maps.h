@@ -142,6 +142,7 @@ struct walk_state {
 	__u32 depth;
 	__u32 done;      /* 0 running, 1 reached the root, 2 error */
 	__u64 sig;       /* what the path is made of, hashed (path.h: sig_mix) */
+	__u64 tmp;       /* path.h: ADDR() turns a typed kernel pointer into a number here */
 };
 
 struct write_state {

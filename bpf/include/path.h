@@ -21,54 +21,16 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
-/* d_parent and d_name of a dentry, read together: they are adjacent in struct dentry;
- * with them d_seq (bumped whenever the dentry moves) and d_inode, for the walk's signature */
-struct dentry_link {
-	struct dentry *parent;
-	__u32 hash;
-	__u32 len;
-	const unsigned char *name;
-	__u32 seq;
-	__u32 pad;
-	struct inode *inode;
-};
-
-/* struct dentry from d_flags to d_inode, as laid out on 64-bit kernels without lockdep */
-struct dentry_head {
-	__u32 flags;
-	__u32 seq;
-	__u64 hash_node[2];
-	struct dentry *parent;
-	__u32 hash;
-	__u32 len;
-	const unsigned char *name;
-	struct inode *inode;
-};
-
-static __always_inline void read_link(struct dentry *d, struct dentry_link *l)
-{
-	if (bpf_core_field_offset(struct dentry, d_seq) == 4 &&
-	    bpf_core_field_offset(struct dentry, d_parent) == 24 &&
-	    bpf_core_field_offset(struct dentry, d_name) == 32 &&
-	    bpf_core_field_offset(struct dentry, d_inode) == 48) {
-		struct dentry_head h = {};
-
-		bpf_probe_read_kernel(&h, sizeof(h), d);
-		l->parent = h.parent;
-		l->hash = h.hash;
-		l->len = h.len;
-		l->name = h.name;
-		l->seq = h.seq;
-		l->inode = h.inode;
-		return;
-	}
-	l->parent = BPF_CORE_READ(d, d_parent);
-	l->hash = BPF_CORE_READ(d, d_name.hash);
-	l->len = BPF_CORE_READ(d, d_name.len);
-	l->name = BPF_CORE_READ(d, d_name.name);
-	l->inode = BPF_CORE_READ(d, d_inode);
-	bpf_probe_read_kernel(&l->seq, sizeof(l->seq), (void *)d + bpf_core_field_offset(struct dentry, d_seq));
-}
+/*
+ * ADDR(pp, p): the typed kernel pointer p (a KVIEW field) as a number, to hash, compare or
+ * offset, none of which the verifier allows on typed pointers. It goes through map memory,
+ * whose contents the verifier does not track: a store and a load, no helper call.
+ */
+#define ADDR(pp, p)                                              \
+	({                                                       \
+		(pp)->walk.tmp = (__u64)(p);                     \
+		*(volatile __u64 *)&(pp)->walk.tmp;              \
+	})
 
 /*
  * The walk's signature: a 64-bit hash of everything the path string is made of. Each
@@ -76,6 +38,8 @@ static __always_inline void read_link(struct dentry *d, struct dentry_link *l)
  * task's root. A dentry's name and parent change only in d_move, which bumps its d_seq;
  * a freed and reused dentry needs the same parent, name hash and inode to look alike.
  */
+#define WALK_INLINE_STEPS 8
+
 static __always_inline __u64 sig_mix(__u64 h, __u64 x)
 {
 	h ^= x * 0x9E3779B97F4A7C15ULL;
@@ -93,63 +57,73 @@ static __always_inline __u64 sig_final(__u64 h)
 	return h | 1; /* never 0, the empty slot */
 }
 
-static long walk_step(__u32 i, void *arg)
+/*
+ * One step of the walk in pp->walk: 0 to go on, 1 when it stopped (walk.done says why).
+ * Kernel memory through KVIEW, plain loads: a helper call costs more here than the rest of
+ * the step, and an open of a refused path is mostly this walk.
+ */
+static __always_inline long walk_one(struct path_parts *pp)
 {
-	struct path_parts *pp = parts();
-	struct dentry_link l = {};
-	struct walk_state *w;
+	struct walk_state *w = &pp->walk;
+	__u64 dv = (__u64)w->dentry, parent, inode;
 	struct dentry *d;
-	struct vfsmount *vfsmnt;
-	__u32 idx;
+	__u32 idx, len;
 
-	if (!pp)
-		return 1;
-	w = &pp->walk;
-	/* copy out first: BPF_CORE_READ on w->x would relocate our own struct too */
-	d = w->dentry;
-	vfsmnt = w->vfsmnt;
-	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
+	if (dv == (__u64)w->root_dentry && w->vfsmnt == w->root_mnt) {
 		w->done = 1;
 		return 1;
 	}
-	read_link(d, &l);
-	w->sig = sig_mix(sig_mix(sig_mix(sig_mix(w->sig, (__u64)d), ((__u64)l.seq << 32) | l.hash), l.len),
-			 (__u64)l.inode);
-	if (d == w->mnt_root || d == l.parent) {
-		struct mount *mnt = real_mount(vfsmnt);
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+	d = KVIEW(struct dentry, dv);
+	parent = ADDR(pp, d->d_parent);
+	inode = ADDR(pp, d->d_inode);
+	len = d->d_name.len;
+	w->sig = sig_mix(sig_mix(sig_mix(sig_mix(w->sig, dv), ((__u64)d->d_seq.seqcount.sequence << 32) | d->d_name.hash),
+				     len),
+			     inode);
+	idx = w->depth;
+	if (dv == (__u64)w->mnt_root || dv == parent) {
+		struct mount *mnt;
+		__u64 up, mp, vfsmnt;
 
 		/* a dentry of an internal fs (memfd, pipe): no place in any tree, only its name */
-		if (d != w->mnt_root) {
-			idx = w->depth;
-			if (idx < PATH_DEPTH_MAX && l.len) {
-				pp->name[idx & PATH_DEPTH_MASK] = (__u64)l.name;
-				pp->len[idx & PATH_DEPTH_MASK] = l.len;
+		if (dv != (__u64)w->mnt_root) {
+			if (idx < PATH_DEPTH_MAX && len) {
+				pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
+				pp->len[idx & PATH_DEPTH_MASK] = len;
 				w->depth = idx + 1;
 			}
 			w->done = 1;
 			return 1;
 		}
+		mnt = KVIEW(struct mount, real_mount(w->vfsmnt));
+		up = ADDR(pp, mnt->mnt_parent);
 		/* the top of the mount tree */
-		if (up == mnt || !up) {
+		if (up == (__u64)real_mount(w->vfsmnt) || !up) {
 			w->done = 1;
 			return 1;
 		}
-		vfsmnt = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
-		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->sig = sig_mix(sig_mix(w->sig, (__u64)vfsmnt), (__u64)w->dentry);
-		w->vfsmnt = vfsmnt;
-		w->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+		vfsmnt = up + bpf_core_field_offset(struct mount, mnt);
+		mp = ADDR(pp, mnt->mnt_mountpoint);
+		w->sig = sig_mix(sig_mix(w->sig, vfsmnt), mp);
+		w->dentry = (struct dentry *)mp;
+		w->vfsmnt = (struct vfsmount *)vfsmnt;
+		w->mnt_root = (struct dentry *)ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
 		return 0;
 	}
-	idx = w->depth;
 	if (idx >= PATH_DEPTH_MAX)
 		return 1; /* too deep: done stays 0, reported as truncated */
-	pp->name[idx & PATH_DEPTH_MASK] = (__u64)l.name;
-	pp->len[idx & PATH_DEPTH_MASK] = l.len;
+	pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
+	pp->len[idx & PATH_DEPTH_MASK] = len;
 	w->depth = idx + 1;
-	w->dentry = l.parent;
+	w->dentry = (struct dentry *)parent;
 	return 0;
+}
+
+static long walk_step(__u32 i, void *arg)
+{
+	struct path_parts *pp = parts();
+
+	return pp ? walk_one(pp) : 1;
 }
 
 static long write_step(__u32 i, void *arg)
@@ -199,7 +173,7 @@ static __always_inline void walk_path(struct path_parts *pp, struct dentry *dent
 
 	pp->walk.dentry = dentry;
 	pp->walk.vfsmnt = vfsmnt;
-	pp->walk.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	pp->walk.mnt_root = (struct dentry *)ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
 	pp->walk.root_dentry = root_dentry;
 	pp->walk.root_mnt = root_mnt;
 	pp->walk.depth = 0;
@@ -207,7 +181,11 @@ static __always_inline void walk_path(struct path_parts *pp, struct dentry *dent
 	/* read back from the map: the verifier allows no arithmetic on the typed pointers */
 	pp->walk.sig = sig_mix(sig_mix(sig_mix(seed, (__u64)vfsmnt), *(volatile __u64 *)&pp->walk.root_dentry),
 			       *(volatile __u64 *)&pp->walk.root_mnt);
-	bpf_loop(PATH_DEPTH_MAX + 32, walk_step, NULL, 0);
+	/* the first steps inline (most paths end there), the rest as bpf_loop callbacks, a call each */
+	for (int i = 0; i < WALK_INLINE_STEPS; i++)
+		if (walk_one(pp))
+			return;
+	bpf_loop(PATH_DEPTH_MAX + 32 - WALK_INLINE_STEPS, walk_step, NULL, 0);
 }
 
 /*

@@ -12,6 +12,18 @@
 
 #include "filter.h"
 
+/*
+ * The arguments: plain loads from the typed pt_regs of bpf_task_pt_regs (a helper call per
+ * argument cost more than the rest of a dropped open's program together).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define ARG1(r) ((r)->di)
+#define ARG2(r) ((r)->si)
+#define ARG3(r) ((r)->dx)
+#define ARG4(r) ((r)->r10)
+#define ARG5(r) ((r)->r8)
+#define ARG6(r) ((r)->r9)
+#else
 #define ARG1(r) PT_REGS_PARM1_CORE_SYSCALL(r)
 #define ARG2(r) PT_REGS_PARM2_CORE_SYSCALL(r)
 #define ARG3(r) PT_REGS_PARM3_CORE_SYSCALL(r)
@@ -20,10 +32,9 @@
 /* libbpf 1.1 has no PT_REGS_PARM6_CORE_SYSCALL: the sixth argument register by hand */
 #if defined(PT_REGS_PARM6_CORE_SYSCALL)
 #define ARG6(r) PT_REGS_PARM6_CORE_SYSCALL(r)
-#elif defined(__TARGET_ARCH_x86)
-#define ARG6(r) BPF_CORE_READ((struct pt_regs *)(r), r9)
 #elif defined(__TARGET_ARCH_arm64)
 #define ARG6(r) BPF_CORE_READ((struct user_pt_regs *)(r), regs[5])
+#endif
 #endif
 
 static __always_inline struct pt_regs *syscall_regs(void)

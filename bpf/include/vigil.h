@@ -4,8 +4,9 @@
  * header, string appends and the final copy into the ring buffer.
  * Layers: maps.h -> vigil.h -> path.h -> filter.h -> <family>.bpf.c.
  *
- * All kernel pointers are read with BPF_CORE_READ / bpf_probe_read_kernel: on this
- * kernel tracepoint and raw_tp arguments are plain scalars to the verifier.
+ * Kernel pointers that the verifier sees as plain scalars (tracepoint and raw_tp arguments,
+ * values read out of kernel memory) are read with BPF_CORE_READ / bpf_probe_read_kernel,
+ * or through KVIEW on hot paths.
  */
 #ifndef VIGIL_BASE_H
 #define VIGIL_BASE_H
@@ -54,6 +55,14 @@ static __always_inline void count_drop(__u32 cause)
 	if (c)
 		*c += 1;
 }
+
+/*
+ * KVIEW(type, p): p as a read-only typed pointer (the bpf_rdonly_cast kfunc, Linux 6.2+).
+ * Its fields are plain loads that the verifier makes fault-safe, where BPF_CORE_READ is a
+ * helper call per field: the path walk of every open reads five fields per component.
+ */
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
+#define KVIEW(type, p) ((type *)bpf_rdonly_cast((void *)(p), bpf_core_type_id_kernel(type)))
 
 static __always_inline struct ev_scratch *scratch(void)
 {
