@@ -62,8 +62,49 @@ static __always_inline int finish_two(void *ctx, struct filter_state *fs, struct
 
 /* ---- open, openat, openat2, creat ---- */
 
-static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *upath, __u32 flags, __u32 mode)
+enum open_call { CALL_OPEN, CALL_OPENAT, CALL_OPENAT2, CALL_CREAT };
+
+/* The arguments of an open call, read once the type's filter lets the event go on. */
+static __always_inline void open_args(enum open_call call, long *dirfd, const char **upath, __u32 *flags,
+				      __u32 *mode)
 {
+	struct pt_regs *r = syscall_regs();
+	struct open_how how = {};
+
+	switch (call) {
+	case CALL_OPEN:
+		*dirfd = AT_FDCWD;
+		*upath = (const char *)ARG1(r);
+		*flags = ARG2(r);
+		*mode = ARG3(r);
+		break;
+	case CALL_OPENAT:
+		*dirfd = (int)ARG1(r);
+		*upath = (const char *)ARG2(r);
+		*flags = ARG3(r);
+		*mode = ARG4(r);
+		break;
+	case CALL_OPENAT2:
+		*dirfd = (int)ARG1(r);
+		*upath = (const char *)ARG2(r);
+		bpf_probe_read_user(&how, sizeof(how), (const void *)ARG3(r));
+		*flags = how.flags;
+		*mode = how.mode;
+		break;
+	case CALL_CREAT:
+		*dirfd = AT_FDCWD;
+		*upath = (const char *)ARG1(r);
+		*flags = O_CREAT | O_WRONLY | O_TRUNC;
+		*mode = ARG2(r);
+		break;
+	}
+}
+
+static __always_inline int do_open(void *ctx, long ret, enum open_call call)
+{
+	long dirfd = AT_FDCWD;
+	const char *upath = NULL;
+	__u32 flags = 0, mode = 0;
 	struct filter_state fs;
 	struct file_open_event *e;
 	struct ev_scratch *ev;
@@ -77,17 +118,13 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 
 	if (is_self() || !filter_enter(EVENT_OPEN, &fs))
 		return 0;
+	open_args(call, &dirfd, &upath, &flags, &mode);
 	if (ret >= 0)
 		f = fd_file(ret);
 	/* the hot path: decide on flags and executable, copy nothing */
 	ok = fs.mode != FILTER_APPROVE || approve_cheap(&fs, flags);
-	if (f) {
-		struct path p = {};
-
-		bpf_probe_read_kernel(&p, sizeof(p), (void *)f + bpf_core_field_offset(struct file, f_path));
-		dentry = p.dentry;
-		vfsmnt = p.mnt;
-	}
+	if (f && !file_path_of(f, &dentry, &vfsmnt))
+		f = NULL; /* unreadable: the lexical path below */
 	if (!ok && f && (fs.approvers & APPROVE_PREFIX) && dentry && vfsmnt) {
 		/*
 		 * The path decides: walk it, and stop if this very path (same dentries, names,
@@ -160,35 +197,25 @@ static __always_inline int do_open(void *ctx, long ret, long dirfd, const char *
 SEC("tracepoint/syscalls/sys_exit_open")
 int x_open(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *r = syscall_regs();
-
-	return do_open(ctx, ctx->ret, AT_FDCWD, (const char *)ARG1(r), ARG2(r), ARG3(r));
+	return do_open(ctx, ctx->ret, CALL_OPEN);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
 int x_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *r = syscall_regs();
-
-	return do_open(ctx, ctx->ret, (int)ARG1(r), (const char *)ARG2(r), ARG3(r), ARG4(r));
+	return do_open(ctx, ctx->ret, CALL_OPENAT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int x_openat2(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *r = syscall_regs();
-	struct open_how how = {};
-
-	bpf_probe_read_user(&how, sizeof(how), (const void *)ARG3(r));
-	return do_open(ctx, ctx->ret, (int)ARG1(r), (const char *)ARG2(r), how.flags, how.mode);
+	return do_open(ctx, ctx->ret, CALL_OPENAT2);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int x_creat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *r = syscall_regs();
-
-	return do_open(ctx, ctx->ret, AT_FDCWD, (const char *)ARG1(r), O_CREAT | O_WRONLY | O_TRUNC, ARG2(r));
+	return do_open(ctx, ctx->ret, CALL_CREAT);
 }
 
 /* ---- unlink, unlinkat, rmdir ---- */

@@ -79,7 +79,7 @@ static __always_inline bool approve_name_at(__u32 type, __u32 kind, const void *
 
 static __always_inline bool approve_dentry_name(__u32 type, struct dentry *dentry)
 {
-	return approve_name_at(type, NAME_KIND_FILE, BPF_CORE_READ(dentry, d_name.name));
+	return approve_name_at(type, NAME_KIND_FILE, KVIEW(struct dentry, dentry)->d_name.name);
 }
 
 /* Approvers that need no path: open flags and the executable's basename. */
@@ -88,8 +88,8 @@ static __always_inline bool approve_cheap(struct filter_state *fs, __u32 flags)
 	if ((fs->approvers & APPROVE_FLAGS) && (flags & fs->flags_mask))
 		return true;
 	if (fs->approvers & APPROVE_EXE) {
-		struct task_struct *task = current_task();
-		const unsigned char *exe = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
+		/* typed (BTF) all the way: plain loads, fault-safe where mm is NULL */
+		const unsigned char *exe = bpf_get_current_task_btf()->mm->exe_file->f_path.dentry->d_name.name;
 
 		if (!exe || approve_name_at(fs->type, NAME_KIND_EXE, exe))
 			return true;

@@ -287,19 +287,42 @@ static __always_inline void clear_file_info(struct file_info *fi)
 	__builtin_memset(fi, 0, sizeof(*fi));
 }
 
-/* The struct file behind fd in the current task, or NULL. The task pointer is typed
- * (BTF): its fields are plain loads, not helper calls; only the fd array index is not. */
+/*
+ * The struct file behind fd in the current task, or NULL, as a number (KVIEW it to read
+ * it). The task pointer is typed (BTF): its fields are plain loads. The fd array is not
+ * (the verifier types no pointer to pointers), so its slot is read as the first member of
+ * struct kiocb, a struct file *: a plain load again, where a helper call would cost more
+ * than the rest of a refused open.
+ */
 static __always_inline struct file *fd_file(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file **fds = fdt->fd;
+	struct path_parts *pp;
 	struct file *f = NULL;
 
 	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
+	pp = parts();
+	if (pp && bpf_core_field_offset(struct kiocb, ki_filp) == 0)
+		return (struct file *)ADDR(pp, KVIEW(struct kiocb, &fds[fd])->ki_filp);
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
+}
+
+/* The (dentry, vfsmount) of an open file, as numbers; false if unreadable. */
+static __always_inline bool file_path_of(struct file *f, struct dentry **dentry, struct vfsmount **vfsmnt)
+{
+	struct path_parts *pp = parts();
+	struct file *fv;
+
+	if (!pp || !f)
+		return false;
+	fv = KVIEW(struct file, f);
+	*dentry = (struct dentry *)ADDR(pp, fv->f_path.dentry);
+	*vfsmnt = (struct vfsmount *)ADDR(pp, fv->f_path.mnt);
+	return *dentry && *vfsmnt;
 }
 
 /* fi := the file behind an open struct file: exact path and inode. */

@@ -41,7 +41,7 @@
 
 static __always_inline bool is_self(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+	return bpf_get_current_task_btf()->tgid == self_tgid;
 }
 
 static __always_inline struct type_stats *stats_of(__u32 type)
