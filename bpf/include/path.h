@@ -65,9 +65,9 @@ static __always_inline __u64 sig_final(__u64 h)
 static __always_inline long walk_one(struct path_parts *pp)
 {
 	struct walk_state *w = &pp->walk;
-	__u64 dv = (__u64)w->dentry, parent, inode;
+	__u64 dv = (__u64)w->dentry, parent, inode, name;
 	struct dentry *d;
-	__u32 idx, len;
+	__u32 idx, len, seq;
 
 	if (dv == (__u64)w->root_dentry && w->vfsmnt == w->root_mnt) {
 		w->done = 1;
@@ -77,9 +77,12 @@ static __always_inline long walk_one(struct path_parts *pp)
 	parent = ADDR(pp, d->d_parent);
 	inode = ADDR(pp, d->d_inode);
 	len = d->d_name.len;
-	w->sig = sig_mix(sig_mix(sig_mix(sig_mix(w->sig, dv), ((__u64)d->d_seq.seqcount.sequence << 32) | d->d_name.hash),
-				     len),
-			     inode);
+	seq = d->d_seq.seqcount.sequence;
+	/* two mixes per step, the multiplies being most of a cached refusal's walk: the dentry,
+	 * then its inode xor d_seq, name length and hash (halves swapped: the hash lands where
+	 * a kernel pointer's bits barely vary) */
+	name = ((__u64)seq << 48) ^ ((__u64)len << 32) ^ d->d_name.hash;
+	w->sig = sig_mix(sig_mix(w->sig, dv), inode ^ ((name << 32) | (name >> 32)));
 	idx = w->depth;
 	if (dv == (__u64)w->mnt_root || dv == parent) {
 		struct mount *mnt;
