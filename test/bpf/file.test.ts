@@ -1,6 +1,7 @@
 // File events against the real kernel, driven syscall by syscall by vigil-ops: absolute
 // paths for cwd- and dirfd-relative names and through symlinks, flags, return values.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FileInfo, SeclEvent } from '@vigil/operator/secl';
 import type { SensorEvent } from '../../sensor/src/pipeline/events.ts';
 import { FILE_F_CREATED, FILE_F_PATH_LEXICAL } from '../../sensor/src/wire/wire.generated.ts';
-import { openTestSensor, runOps, skipReason, type OpsResult, type TestSensor } from './helpers.ts';
+import { openTestSensor, opsBinary, runOps, skipReason, type OpsResult, type TestSensor } from './helpers.ts';
 
 const skip = skipReason();
 const O_WRONLY = 0o1;
@@ -239,4 +240,28 @@ describe('file events', { skip: skip ?? false }, () => {
     const raw = s.records.filter((x) => x.type === 'truncate' && x.rec.file.path === f);
     assert.deepEqual(raw.map((x) => (x.type === 'truncate' ? x.rec.length : -1)), [2, 1]);
   });
+
+  it('paths across mounts: a file on /dev/shm (tmpfs stacked on devtmpfs on /) and on a tmpfs mounted in a private mount namespace', () => {
+    const shm = mkdtempSync('/dev/shm/vigil-file-');
+    try {
+      const f = join(shm, 'f');
+      const r = runOps(['open', f, 'wronly,creat', '0600']);
+      s.drain();
+      const ev = s.of(r.pid).find((e) => e.type === 'open' && e.open?.file.path === f) as SeclEvent | undefined;
+      assert.ok(ev, `open of ${f}; got ${JSON.stringify(s.of(r.pid).map((e) => [e.type, payload(e)?.file?.path]))}`);
+      assert.equal(ev.open?.file.filesystem, 'tmpfs');
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
+    const target = join(d, 'mnt');
+    mkdirSync(target, { recursive: true });
+    const inner = join(target, 'sub', 'g');
+    const m = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs vigil-mnt ${target} && mkdir ${join(target, 'sub')} && exec ${opsBinary()} open ${inner} wronly,creat 0600`], { encoding: 'utf8' });
+    assert.equal(m.status, 0, m.stderr);
+    s.drain();
+    const ev = s.of(m.pid ?? 0).find((e) => e.type === 'open' && e.open?.file.path === inner) as SeclEvent | undefined;
+    assert.ok(ev, `open of ${inner}; got ${JSON.stringify(s.of(m.pid ?? 0).map((e) => [e.type, payload(e)?.file?.path]))}`);
+    assert.equal(ev.open?.file.filesystem, 'tmpfs');
+  });
 });
+
