@@ -65,10 +65,10 @@ static __always_inline int finish_two(void *ctx, struct filter_state *fs, struct
 enum open_call { CALL_OPEN, CALL_OPENAT, CALL_OPENAT2, CALL_CREAT };
 
 /* The arguments of an open call, read once the type's filter lets the event go on. */
-static __always_inline void open_args(enum open_call call, long *dirfd, const char **upath, __u32 *flags,
-				      __u32 *mode)
+static __always_inline void open_args(struct task_struct *task, enum open_call call, long *dirfd,
+				      const char **upath, __u32 *flags, __u32 *mode)
 {
-	struct pt_regs *r = syscall_regs();
+	struct pt_regs *r = task_regs(task);
 	struct open_how how = {};
 
 	switch (call) {
@@ -116,11 +116,14 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 	bool ok, walked = false;
 	__u32 cur = sizeof(*e);
 
-	if (is_self() || !filter_enter(EVENT_OPEN, &fs))
+	/* one task pointer for the whole program: each helper call costs here */
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (is_task_self(task) || !filter_enter(EVENT_OPEN, &fs))
 		return 0;
-	open_args(call, &dirfd, &upath, &flags, &mode);
+	open_args(task, call, &dirfd, &upath, &flags, &mode);
 	if (ret >= 0)
-		f = fd_file(ret);
+		f = task_fd_file(task, ret);
 	/* the hot path: decide on flags and executable, copy nothing */
 	ok = fs.mode != FILTER_APPROVE || approve_cheap(&fs, flags);
 	if (f && !file_path_of(f, &dentry, &vfsmnt))
@@ -136,7 +139,7 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 
 		pp = parts();
 		if (pp && cache) {
-			walk_path(pp, dentry, vfsmnt, seed);
+			walk_task_path(task, pp, dentry, vfsmnt, seed);
 			walked = true;
 			if (pp->walk.done == 1) {
 				sig = sig_final(pp->walk.sig);

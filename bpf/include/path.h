@@ -166,11 +166,11 @@ static long write_step(__u32 i, void *arg)
  * Walks (dentry, vfsmnt) up to the task's root into pp->walk: the components, leaf first,
  * and the signature, started from seed.
  */
-static __always_inline void walk_path(struct path_parts *pp, struct dentry *dentry, struct vfsmount *vfsmnt,
-				      __u64 seed)
+static __always_inline void walk_task_path(struct task_struct *task, struct path_parts *pp, struct dentry *dentry,
+					   struct vfsmount *vfsmnt, __u64 seed)
 {
 	/* typed (BTF) task: plain loads, not helper calls */
-	struct fs_struct *tfs = bpf_get_current_task_btf()->fs;
+	struct fs_struct *tfs = task->fs;
 	struct dentry *root_dentry = tfs->root.dentry;
 	struct vfsmount *root_mnt = tfs->root.mnt;
 
@@ -189,6 +189,13 @@ static __always_inline void walk_path(struct path_parts *pp, struct dentry *dent
 		if (walk_one(pp))
 			return;
 	bpf_loop(PATH_DEPTH_MAX + 32 - WALK_INLINE_STEPS, walk_step, NULL, 0);
+}
+
+/* The same, up to the current task's root. */
+static __always_inline void walk_path(struct path_parts *pp, struct dentry *dentry, struct vfsmount *vfsmnt,
+				      __u64 seed)
+{
+	walk_task_path(bpf_get_current_task_btf(), pp, dentry, vfsmnt, seed);
 }
 
 /*
@@ -297,9 +304,8 @@ static __always_inline void clear_file_info(struct file_info *fi)
  * struct kiocb, a struct file *: a plain load again, where a helper call would cost more
  * than the rest of a refused open.
  */
-static __always_inline struct file *fd_file(long fd)
+static __always_inline struct file *task_fd_file(struct task_struct *task, long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file **fds = fdt->fd;
 	struct path_parts *pp;
@@ -312,6 +318,11 @@ static __always_inline struct file *fd_file(long fd)
 		return (struct file *)ADDR(pp, KVIEW(struct kiocb, &fds[fd])->ki_filp);
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
+}
+
+static __always_inline struct file *fd_file(long fd)
+{
+	return task_fd_file(bpf_get_current_task_btf(), fd);
 }
 
 /* The (dentry, vfsmount) of an open file, as numbers; false if unreadable. */

@@ -37,9 +37,34 @@
 #endif
 #endif
 
+/*
+ * A task's saved user registers sit at a constant offset from its stack page (THREAD_SIZE
+ * and padding, fixed by the kernel build): learnt once from bpf_task_pt_regs, then a load
+ * and an add where a helper call would cost as much as the rest of a refused open.
+ */
+__u64 regs_offset;
+
+static __always_inline struct pt_regs *task_regs(struct task_struct *task)
+{
+	__u64 stack = (__u64)task->stack, off = regs_offset;
+	struct pt_regs *regs;
+	struct path_parts *pp;
+
+	if (off && off < 65536)
+		return KVIEW(struct pt_regs, stack + off);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	pp = parts();
+	if (pp && stack) {
+		off = ADDR(pp, regs) - stack;
+		if (off && off < 65536)
+			regs_offset = off;
+	}
+	return regs;
+}
+
 static __always_inline struct pt_regs *syscall_regs(void)
 {
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return task_regs(bpf_get_current_task_btf());
 }
 
 static __always_inline struct ev_scratch *begin(__u32 type, struct filter_state *fs)

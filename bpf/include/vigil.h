@@ -39,9 +39,14 @@
 		__b;                                                     \
 	})
 
+static __always_inline bool is_task_self(struct task_struct *task)
+{
+	return task->tgid == self_tgid;
+}
+
 static __always_inline bool is_self(void)
 {
-	return bpf_get_current_task_btf()->tgid == self_tgid;
+	return is_task_self(bpf_get_current_task_btf());
 }
 
 static __always_inline struct type_stats *stats_of(__u32 type)
