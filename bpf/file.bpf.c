@@ -113,7 +113,7 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 	struct dentry *dentry = NULL;
 	struct vfsmount *vfsmnt = NULL;
 	__u64 *slot = NULL, sig = 0;
-	bool ok, walked = false;
+	bool ok;
 	__u32 cur = sizeof(*e);
 
 	/* one task pointer for the whole program: each helper call costs here */
@@ -139,8 +139,7 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 
 		pp = parts();
 		if (pp && cache) {
-			walk_task_path(task, pp, dentry, vfsmnt, seed);
-			walked = true;
+			walk_task_path(task, pp, dentry, vfsmnt, seed, false);
 			if (pp->walk.done == 1) {
 				sig = sig_final(pp->walk.sig);
 				slot = prefix_cache_slot(sig);
@@ -168,10 +167,8 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 	clear_file_info(&e->file);
 	if (f) {
 		/* the path first: a prefix approver needs nothing else to say no */
-		if (walked && pp)
-			e->file.flags |= write_walked(pp, ev, &cur, &e->file.path, VIGIL_PATH_MAX);
-		else
-			e->file.flags |= write_path(ev, &cur, &e->file.path, dentry, vfsmnt, VIGIL_PATH_MAX);
+		/* the walk above was for the signature only: this one records the components */
+		e->file.flags |= write_path(ev, &cur, &e->file.path, dentry, vfsmnt, VIGIL_PATH_MAX);
 		if (!ok) {
 			/* the name was checked above: only the prefix is left */
 			fs.approvers &= ~APPROVE_NAME;

@@ -62,7 +62,7 @@ static __always_inline __u64 sig_final(__u64 h)
  * Kernel memory through KVIEW, plain loads: a helper call costs more here than the rest of
  * the step, and an open of a refused path is mostly this walk.
  */
-static __always_inline long walk_one(struct path_parts *pp)
+static __always_inline long walk_one(struct path_parts *pp, bool record)
 {
 	struct walk_state *w = &pp->walk;
 	__u64 dv = (__u64)w->dentry, parent, inode, name;
@@ -91,8 +91,10 @@ static __always_inline long walk_one(struct path_parts *pp)
 		/* a dentry of an internal fs (memfd, pipe): no place in any tree, only its name */
 		if (dv != (__u64)w->mnt_root) {
 			if (idx < PATH_DEPTH_MAX && len) {
-				pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
-				pp->len[idx & PATH_DEPTH_MASK] = len;
+				if (record) {
+					pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
+					pp->len[idx & PATH_DEPTH_MASK] = len;
+				}
 				w->depth = idx + 1;
 			}
 			w->done = 1;
@@ -115,8 +117,10 @@ static __always_inline long walk_one(struct path_parts *pp)
 	}
 	if (idx >= PATH_DEPTH_MAX)
 		return 1; /* too deep: done stays 0, reported as truncated */
-	pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
-	pp->len[idx & PATH_DEPTH_MASK] = len;
+	if (record) {
+		pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
+		pp->len[idx & PATH_DEPTH_MASK] = len;
+	}
 	w->depth = idx + 1;
 	w->dentry = (struct dentry *)parent;
 	return 0;
@@ -126,7 +130,15 @@ static long walk_step(__u32 i, void *arg)
 {
 	struct path_parts *pp = parts();
 
-	return pp ? walk_one(pp) : 1;
+	return pp ? walk_one(pp, true) : 1;
+}
+
+/* The same without recording the components: for the signature alone. */
+static long sig_step(__u32 i, void *arg)
+{
+	struct path_parts *pp = parts();
+
+	return pp ? walk_one(pp, false) : 1;
 }
 
 static long write_step(__u32 i, void *arg)
@@ -163,11 +175,12 @@ static long write_step(__u32 i, void *arg)
 }
 
 /*
- * Walks (dentry, vfsmnt) up to the task's root into pp->walk: the components, leaf first,
- * and the signature, started from seed.
+ * Walks (dentry, vfsmnt) up to the task's root into pp->walk: the signature, started from
+ * seed, and when record is set the components, leaf first (write_walked needs them; a
+ * remembered refusal does not).
  */
 static __always_inline void walk_task_path(struct task_struct *task, struct path_parts *pp, struct dentry *dentry,
-					   struct vfsmount *vfsmnt, __u64 seed)
+					   struct vfsmount *vfsmnt, __u64 seed, bool record)
 {
 	/* typed (BTF) task: plain loads, not helper calls */
 	struct fs_struct *tfs = task->fs;
@@ -186,16 +199,16 @@ static __always_inline void walk_task_path(struct task_struct *task, struct path
 			       *(volatile __u64 *)&pp->walk.root_mnt);
 	/* the first steps inline (most paths end there), the rest as bpf_loop callbacks, a call each */
 	for (int i = 0; i < WALK_INLINE_STEPS; i++)
-		if (walk_one(pp))
+		if (walk_one(pp, record))
 			return;
-	bpf_loop(PATH_DEPTH_MAX + 32 - WALK_INLINE_STEPS, walk_step, NULL, 0);
+	bpf_loop(PATH_DEPTH_MAX + 32 - WALK_INLINE_STEPS, record ? walk_step : sig_step, NULL, 0);
 }
 
 /* The same, up to the current task's root. */
 static __always_inline void walk_path(struct path_parts *pp, struct dentry *dentry, struct vfsmount *vfsmnt,
 				      __u64 seed)
 {
-	walk_task_path(bpf_get_current_task_btf(), pp, dentry, vfsmnt, seed);
+	walk_task_path(bpf_get_current_task_btf(), pp, dentry, vfsmnt, seed, true);
 }
 
 /*
