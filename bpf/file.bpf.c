@@ -11,6 +11,8 @@
 #include "syscall.h"
 
 #define BY_FD ((const char *)0)
+/* mixed into the seed of a names-only verdict, so it never meets a whole path's */
+#define NAME_ONLY_SEED 0x4e414d45ULL
 
 /* fi := the file named by (dirfd, upath), or by the fd dirfd when upath is BY_FD. */
 static __always_inline void resolve(struct ev_scratch *ev, __u32 *cur, struct file_info *fi, long dirfd,
@@ -149,6 +151,28 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 				}
 			}
 		}
+	}
+	if (!ok && f && (fs.approvers & (APPROVE_NAME | APPROVE_PREFIX)) == APPROVE_NAME && dentry) {
+		/* names only: the opened dentry's name decides, remembered by that dentry alone */
+		bool cache;
+		__u64 seed = prefix_cache_seed(EVENT_OPEN, &cache);
+
+		pp = parts();
+		if (pp && cache) {
+			sig = leaf_sig(pp, dentry, sig_mix(seed, NAME_ONLY_SEED));
+			slot = prefix_cache_slot(sig);
+			if (slot && *slot == sig) {
+				count_filtered(EVENT_OPEN);
+				return 0;
+			}
+		}
+		if (!approve_dentry_name(EVENT_OPEN, dentry)) {
+			if (slot)
+				*slot = sig;
+			count_filtered(EVENT_OPEN);
+			return 0;
+		}
+		ok = true;
 	}
 	/* the opened dentry's name */
 	if (!ok && f && (fs.approvers & APPROVE_NAME))

@@ -149,9 +149,11 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
  * is the signature of the dentry walk (path.h) seeded with the filter generation and the
  * type: a hit means the same dentries with the same names, parents, inodes and d_seq,
  * under the same mounts and root, so the same path and basename, refused by the same
- * prefix and name approvers (user space bumps filter_gen whenever it adds a prefix, or a
- * name while prefixes exist; removing one only refuses more). Only the verdicts of the
- * path are remembered: flags and executable are checked on every event before.
+ * prefix and name approvers (user space bumps filter_gen whenever it adds a prefix or a
+ * name; removing one only refuses more). Where a type has name approvers only, the key is
+ * the opened dentry's own signature (path.h: leaf_sig): its name is all that decides.
+ * Only the verdicts of the path are remembered: flags and executable are checked on every
+ * event before.
  */
 static __always_inline __u64 prefix_cache_seed(__u32 type, bool *ok)
 {

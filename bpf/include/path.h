@@ -58,6 +58,26 @@ static __always_inline __u64 sig_final(__u64 h)
 }
 
 /*
+ * One dentry into a signature, two mixes (the multiplies are most of a cached refusal's
+ * walk): its address dv, then its inode xor d_seq, name length and hash (halves swapped:
+ * the hash lands where a kernel pointer's bits barely vary). d is dv through KVIEW.
+ */
+static __always_inline __u64 sig_dentry(__u64 h, __u64 dv, struct dentry *d, __u64 inode)
+{
+	__u64 name = ((__u64)d->d_seq.seqcount.sequence << 48) ^ ((__u64)d->d_name.len << 32) ^ d->d_name.hash;
+
+	return sig_mix(sig_mix(h, dv), inode ^ ((name << 32) | (name >> 32)));
+}
+
+/* The signature of one dentry: all a verdict on its basename depends on. */
+static __always_inline __u64 leaf_sig(struct path_parts *pp, struct dentry *dentry, __u64 seed)
+{
+	struct dentry *d = KVIEW(struct dentry, dentry);
+
+	return sig_final(sig_dentry(seed, (__u64)dentry, d, ADDR(pp, d->d_inode)));
+}
+
+/*
  * One step of the walk in pp->walk: 0 to go on, 1 when it stopped (walk.done says why).
  * Kernel memory through KVIEW, plain loads: a helper call costs more here than the rest of
  * the step, and an open of a refused path is mostly this walk.
@@ -65,9 +85,9 @@ static __always_inline __u64 sig_final(__u64 h)
 static __always_inline long walk_one(struct path_parts *pp, bool record)
 {
 	struct walk_state *w = &pp->walk;
-	__u64 dv = (__u64)w->dentry, parent, inode, name;
+	__u64 dv = (__u64)w->dentry, parent, inode;
 	struct dentry *d;
-	__u32 idx, len, seq;
+	__u32 idx, len;
 
 	if (dv == (__u64)w->root_dentry && w->vfsmnt == w->root_mnt) {
 		w->done = 1;
@@ -77,12 +97,7 @@ static __always_inline long walk_one(struct path_parts *pp, bool record)
 	parent = ADDR(pp, d->d_parent);
 	inode = ADDR(pp, d->d_inode);
 	len = d->d_name.len;
-	seq = d->d_seq.seqcount.sequence;
-	/* two mixes per step, the multiplies being most of a cached refusal's walk: the dentry,
-	 * then its inode xor d_seq, name length and hash (halves swapped: the hash lands where
-	 * a kernel pointer's bits barely vary) */
-	name = ((__u64)seq << 48) ^ ((__u64)len << 32) ^ d->d_name.hash;
-	w->sig = sig_mix(sig_mix(w->sig, dv), inode ^ ((name << 32) | (name >> 32)));
+	w->sig = sig_dentry(w->sig, dv, d, inode);
 	idx = w->depth;
 	if (dv == (__u64)w->mnt_root || dv == parent) {
 		struct mount *mnt;

@@ -103,6 +103,29 @@ describe('kernel filters', { skip: skip ?? false }, () => {
     assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(d, 'b', 'g')]);
   });
 
+  it('with basename approvers only, remembers a refused file by its dentry, never across a rename of it or a new name', () => {
+    const dir = join(d, 'names-only');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'plain'), 'x');
+    writeFileSync(join(dir, 'other'), 'x');
+    s.kernel.setFilters({ open: { mode: 'approve', basenames: ['secret'] } });
+    const before = s.kernel.stats().types.open?.filtered ?? 0;
+    let r = runOps(['open', join(dir, 'plain'), 'rdonly', '0', ':', 'open', join(dir, 'plain'), 'rdonly', '0', ':', 'open', join(dir, 'other'), 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid), []);
+    assert.ok((s.kernel.stats().types.open?.filtered ?? 0) - before >= 3, 'refused in the kernel');
+    // the refused file renamed to an approved name: same inode, new dentry name
+    renameSync(join(dir, 'plain'), join(dir, 'secret'));
+    r = runOps(['open', join(dir, 'secret'), 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(dir, 'secret')]);
+    // a name approver added for a file refused before
+    s.kernel.setFilters({ open: { mode: 'approve', basenames: ['secret', 'other'] } });
+    r = runOps(['open', join(dir, 'other'), 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(dir, 'other')]);
+  });
+
   it('approves a rename by its source or its destination basename', () => {
     s.kernel.setFilters({ rename: { mode: 'approve', basenames: ['passwd'] } });
     writeFileSync(join(d, 'r1'), 'x');

@@ -167,16 +167,15 @@ export class KernelFilters {
     for (const [hex, k] of nextNames) {
       if (this.names.has(hex)) continue;
       this.sensor.mapUpdate('approve_names', k, this.one);
-      added = nextPrefixes.size > 0;
+      added = true;
     }
     for (const [hex, k] of nextPrefixes) {
       if (this.prefixes.has(hex)) continue;
       this.sensor.mapUpdate('approve_prefix', k, this.one);
       added = true;
     }
-    // the kernel remembers the opens its name and prefix approvers refused, where prefixes
-    // exist (bpf/include/filter.h): a new approver makes them stale (a removed one only
-    // refuses more)
+    // the kernel remembers the opens its name and prefix approvers refused (bpf/include/filter.h):
+    // a new approver makes them stale (a removed one only refuses more)
     if (added) this.bumpGeneration();
     const nextKills = new Map(plan.kills.map(({ key }) => [key.toString('hex'), key]));
     for (const { key, value } of plan.kills) this.sensor.mapUpdate('kill_exec', key, value);
