@@ -132,9 +132,8 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 		f = NULL; /* unreadable: the lexical path below */
 	if (!ok && f && (fs.approvers & APPROVE_PREFIX) && dentry && vfsmnt) {
 		/*
-		 * The path decides: walk it, and stop if this very path (same dentries, names,
-		 * mounts, root) was refused by the name and prefix approvers before. Whatever is
-		 * approved needs the walk anyway, for the record.
+		 * The path decides: hash its walk, and stop if this very path (same dentries,
+		 * names, mounts, root) was refused by the name and prefix approvers before.
 		 */
 		bool cache;
 		__u64 seed = prefix_cache_seed(EVENT_OPEN, &cache);
@@ -144,11 +143,8 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 			walk_task_path(task, pp, dentry, vfsmnt, seed, false);
 			if (pp->walk.done == 1) {
 				sig = sig_final(pp->walk.sig);
-				slot = prefix_cache_slot(sig);
-				if (slot && *slot == sig) {
-					count_filtered(EVENT_OPEN);
+				if (refused_before(EVENT_OPEN, sig, &slot))
 					return 0;
-				}
 			}
 		}
 	}
@@ -160,11 +156,8 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 		pp = parts();
 		if (pp && cache) {
 			sig = leaf_sig(pp, dentry, sig_mix(seed, NAME_ONLY_SEED));
-			slot = prefix_cache_slot(sig);
-			if (slot && *slot == sig) {
-				count_filtered(EVENT_OPEN);
+			if (refused_before(EVENT_OPEN, sig, &slot))
 				return 0;
-			}
 		}
 		if (!approve_dentry_name(EVENT_OPEN, dentry)) {
 			if (slot)
@@ -190,8 +183,8 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 	e->mode = mode;
 	clear_file_info(&e->file);
 	if (f) {
-		/* the path first: a prefix approver needs nothing else to say no */
-		/* the walk above was for the signature only: this one records the components */
+		/* the path first: a prefix approver needs nothing else to say no (the walk
+		 * above only hashed it; this one records the components) */
 		e->file.flags |= write_path(ev, &cur, &e->file.path, dentry, vfsmnt, VIGIL_PATH_MAX);
 		if (!ok) {
 			/* the name was checked above: only the prefix is left */

@@ -174,4 +174,15 @@ static __always_inline __u64 *prefix_cache_slot(__u64 sig)
 	return &c->sig[BOUNDED(sig, PREFIX_CACHE_SLOTS - 1)];
 }
 
+/* Was the path with signature sig refused before (counted)? *slot: where to remember it. */
+static __always_inline bool refused_before(__u32 type, __u64 sig, __u64 **slot)
+{
+	*slot = prefix_cache_slot(sig);
+	if (*slot && **slot == sig) {
+		count_filtered(type);
+		return true;
+	}
+	return false;
+}
+
 #endif /* VIGIL_FILTER_H */

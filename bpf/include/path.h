@@ -353,12 +353,14 @@ static __always_inline struct file *fd_file(long fd)
 	return task_fd_file(bpf_get_current_task_btf(), fd);
 }
 
-/* The (dentry, vfsmount) of an open file, as numbers; false if unreadable. */
+/* The (dentry, vfsmount) of an open file, as numbers; false (and NULLs) if unreadable. */
 static __always_inline bool file_path_of(struct file *f, struct dentry **dentry, struct vfsmount **vfsmnt)
 {
 	struct path_parts *pp = parts();
 	struct file *fv;
 
+	*dentry = NULL;
+	*vfsmnt = NULL;
 	if (!pp || !f)
 		return false;
 	fv = KVIEW(struct file, f);
@@ -371,9 +373,11 @@ static __always_inline bool file_path_of(struct file *f, struct dentry **dentry,
 static __always_inline void file_info_from_file(struct ev_scratch *ev, __u32 *cur, struct file_info *fi,
 						struct file *f)
 {
-	struct dentry *dentry = BPF_CORE_READ(f, f_path.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
 
+	/* unreadable: NULLs, which write_path reports as a path error */
+	file_path_of(f, &dentry, &vfsmnt);
 	fill_inode(fi, dentry, vfsmnt);
 	fi->flags |= write_path(ev, cur, &fi->path, dentry, vfsmnt, VIGIL_PATH_MAX);
 }
@@ -412,8 +416,7 @@ static __always_inline void file_info_lexical(struct ev_scratch *ev, __u32 *cur,
 			fi->flags |= FILE_F_PATH_ERROR;
 			return;
 		}
-		dentry = BPF_CORE_READ(f, f_path.dentry);
-		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+		file_path_of(f, &dentry, &vfsmnt);
 	}
 	if (first == 0) {
 		fill_inode(fi, dentry, vfsmnt);

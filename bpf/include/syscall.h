@@ -13,7 +13,7 @@
 #include "filter.h"
 
 /*
- * The arguments: plain loads from the typed pt_regs of bpf_task_pt_regs (a helper call per
+ * The arguments: plain loads from the typed pt_regs of task_regs() below (a helper call per
  * argument cost more than the rest of a dropped open's program together).
  */
 #if defined(__TARGET_ARCH_x86)
@@ -43,6 +43,7 @@
  * and an add where a helper call would cost as much as the rest of a refused open.
  */
 __u64 regs_offset;
+#define REGS_OFFSET_MAX 65536 /* far above any THREAD_SIZE: a larger difference is not one */
 
 static __always_inline struct pt_regs *task_regs(struct task_struct *task)
 {
@@ -50,13 +51,13 @@ static __always_inline struct pt_regs *task_regs(struct task_struct *task)
 	struct pt_regs *regs;
 	struct path_parts *pp;
 
-	if (off && off < 65536)
+	if (off && off < REGS_OFFSET_MAX)
 		return KVIEW(struct pt_regs, stack + off);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	pp = parts();
 	if (pp && stack) {
 		off = ADDR(pp, regs) - stack;
-		if (off && off < 65536)
+		if (off && off < REGS_OFFSET_MAX)
 			regs_offset = off;
 	}
 	return regs;
