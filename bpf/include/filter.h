@@ -147,7 +147,7 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
 /*
  * Remembered refusals (maps.h: prefix_cache), for files opened again and again. The key
  * is the signature of the dentry walk (path.h) seeded with the filter generation and the
- * type: a hit means the same dentries with the same names, parents, inodes and d_seq,
+ * type: a hit means the same dentries with the same names, parents and d_seq,
  * under the same mounts and root, so the same path and basename, refused by the same
  * prefix and name approvers (user space bumps filter_gen whenever it adds a prefix or a
  * name; removing one only refuses more). Where a type has name approvers only, the key is

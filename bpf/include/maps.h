@@ -133,15 +133,16 @@ struct {
  * stack: the verifier does not track map contents, so each body is checked once instead
  * of once per distinct value of its counters.
  */
+/* Kernel addresses as numbers (path.h: ADDR): the walk compares and hashes them. */
 struct walk_state {
-	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
-	struct dentry *mnt_root;  /* vfsmnt->mnt_root, read once per mount */
-	struct dentry *root_dentry;
-	struct vfsmount *root_mnt;
+	__u64 dentry;
+	__u64 vfsmnt;
+	__u64 mnt_root;  /* vfsmnt->mnt_root, read once per mount */
+	__u64 root_dentry;
+	__u64 root_mnt;
 	__u32 depth;
 	__u32 done;      /* 0 running, 1 reached the root, 2 error */
-	__u64 sig;       /* what the path is made of, hashed (path.h: sig_mix) */
+	__u64 sig;       /* what the path is made of, hashed (path.h: sig_mix); signature walks only */
 	__u64 tmp;       /* path.h: ADDR() turns a typed kernel pointer into a number here */
 };
 
@@ -178,7 +179,7 @@ struct {
 /*
  * The path verdicts of opens (filter.h: prefix_cache_slot): a file whose path the name and
  * prefix approvers refused is remembered by the signature of its dentry walk (every dentry,
- * its d_seq, name hash and inode, every mount crossed, the task's root, the filter
+ * its d_seq, name hash and length, every mount crossed, the task's root, the filter
  * generation), so its next open is refused without writing the path or looking it up.
  * Direct-mapped, per CPU; only refusals are kept (an approved open needs its path anyway).
  */

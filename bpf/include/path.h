@@ -34,15 +34,21 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 
 /*
  * The walk's signature: a 64-bit hash of everything the path string is made of. Each
- * dentry (its address, d_seq, name hash and length, inode), each mount crossed and the
- * task's root. A dentry's name and parent change only in d_move, which bumps its d_seq;
- * a freed and reused dentry needs the same parent, name hash and inode to look alike.
+ * dentry (its address, d_seq, name hash and length), each mount crossed and the task's
+ * root. A dentry's name and parent change only in d_move, which bumps its d_seq; a freed
+ * and reused dentry needs the same address, parent and name hash (salted by the parent's
+ * address) to look alike. The inode is not in it: the verdict is about the path string.
+ * A cached refusal's cost is this walk, bound by the chain of loads from the leaf to the
+ * root and the chain of multiplies: each step folds its dentry into one value off the
+ * chain and puts one mix on it.
  */
 #define WALK_INLINE_STEPS 8
+#define SIG_K1 0x9E3779B97F4A7C15ULL
+#define SIG_K2 0xC2B2AE3D27D4EB4FULL
 
 static __always_inline __u64 sig_mix(__u64 h, __u64 x)
 {
-	h ^= x * 0x9E3779B97F4A7C15ULL;
+	h ^= x * SIG_K1;
 	h = (h << 31) | (h >> 33);
 	return h * 0xBF58476D1CE4E5B9ULL;
 }
@@ -58,102 +64,115 @@ static __always_inline __u64 sig_final(__u64 h)
 }
 
 /*
- * One dentry into a signature, two mixes (the multiplies are most of a cached refusal's
- * walk): its address dv, then its inode xor d_seq, name length and hash (halves swapped:
- * the hash lands where a kernel pointer's bits barely vary). d is dv through KVIEW.
+ * One dentry into a signature: its address dv plus its name (d_seq, length, hash; the
+ * hash is salted by the parent's address), times an odd constant: for one dentry, another
+ * name is another value. d is dv through KVIEW.
  */
-static __always_inline __u64 sig_dentry(__u64 h, __u64 dv, struct dentry *d, __u64 inode)
+static __always_inline __u64 sig_dentry(__u64 h, __u64 dv, struct dentry *d)
 {
-	__u64 name = ((__u64)d->d_seq.seqcount.sequence << 48) ^ ((__u64)d->d_name.len << 32) ^ d->d_name.hash;
+	__u64 name = d->d_name.hash_len ^ ((__u64)d->d_seq.seqcount.sequence << 40);
 
-	return sig_mix(sig_mix(h, dv), inode ^ ((name << 32) | (name >> 32)));
+	return sig_mix(h, dv + name * SIG_K2);
 }
 
 /* The signature of one dentry: all a verdict on its basename depends on. */
 static __always_inline __u64 leaf_sig(struct path_parts *pp, struct dentry *dentry, __u64 seed)
 {
-	struct dentry *d = KVIEW(struct dentry, dentry);
-
-	return sig_final(sig_dentry(seed, (__u64)dentry, d, ADDR(pp, d->d_inode)));
+	return sig_final(sig_dentry(seed, (__u64)dentry, KVIEW(struct dentry, dentry)));
 }
 
 /*
- * One step of the walk in pp->walk: 0 to go on, 1 when it stopped (walk.done says why).
- * Kernel memory through KVIEW, plain loads: a helper call costs more here than the rest of
- * the step, and an open of a refused path is mostly this walk.
+ * One step of the walk in w from the dentry *cur: 0 to go on (*cur is then the next one),
+ * 1 when it stopped (w->done says why). w is pp->walk in the bpf_loop callbacks, a copy on
+ * the stack (in registers) in the inline steps. Kernel memory through KVIEW, plain loads:
+ * a helper call costs more here than the rest of the step. The parent pointers stay typed
+ * (compared, never computed with): the chain of loads from the leaf to the root is the
+ * critical path, and turning each into a number (ADDR) would add a store and a load to it.
+ * record: keep each component's name for write_walked (a path that is written); otherwise
+ * hash them (a signature; write_walked does not need one).
  */
-static __always_inline long walk_one(struct path_parts *pp, bool record)
+static __always_inline long walk_one(struct path_parts *pp, struct walk_state *w, struct dentry **cur,
+				     bool record)
 {
-	struct walk_state *w = &pp->walk;
-	__u64 dv = (__u64)w->dentry, parent, inode;
-	struct dentry *d;
+	struct dentry *d = *cur, *parent;
 	__u32 idx, len;
 
-	if (dv == (__u64)w->root_dentry && w->vfsmnt == w->root_mnt) {
+	if ((__u64)d == w->root_dentry && w->vfsmnt == w->root_mnt) {
 		w->done = 1;
 		return 1;
 	}
-	d = KVIEW(struct dentry, dv);
-	parent = ADDR(pp, d->d_parent);
-	inode = ADDR(pp, d->d_inode);
+	parent = d->d_parent;
 	len = d->d_name.len;
-	w->sig = sig_dentry(w->sig, dv, d, inode);
+	if (!record)
+		w->sig = sig_dentry(w->sig, ADDR(pp, d), d);
 	idx = w->depth;
-	if (dv == (__u64)w->mnt_root || dv == parent) {
+	if ((__u64)d == w->mnt_root || d == parent) {
 		struct mount *mnt;
-		__u64 up, mp, vfsmnt;
+		__u64 up, vfsmnt;
+		struct dentry *mp;
 
 		/* a dentry of an internal fs (memfd, pipe): no place in any tree, only its name */
-		if (dv != (__u64)w->mnt_root) {
-			if (idx < PATH_DEPTH_MAX && len) {
-				if (record) {
-					pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
-					pp->len[idx & PATH_DEPTH_MASK] = len;
-				}
+		if ((__u64)d != w->mnt_root) {
+			if (record && idx < PATH_DEPTH_MAX && len) {
+				pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
+				pp->len[idx & PATH_DEPTH_MASK] = len;
 				w->depth = idx + 1;
 			}
 			w->done = 1;
 			return 1;
 		}
-		mnt = KVIEW(struct mount, real_mount(w->vfsmnt));
+		mnt = KVIEW(struct mount, real_mount((struct vfsmount *)w->vfsmnt));
 		up = ADDR(pp, mnt->mnt_parent);
 		/* the top of the mount tree */
-		if (up == (__u64)real_mount(w->vfsmnt) || !up) {
+		if (up == (__u64)real_mount((struct vfsmount *)w->vfsmnt) || !up) {
 			w->done = 1;
 			return 1;
 		}
 		vfsmnt = up + bpf_core_field_offset(struct mount, mnt);
-		mp = ADDR(pp, mnt->mnt_mountpoint);
-		w->sig = sig_mix(sig_mix(w->sig, vfsmnt), mp);
-		w->dentry = (struct dentry *)mp;
-		w->vfsmnt = (struct vfsmount *)vfsmnt;
-		w->mnt_root = (struct dentry *)ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
+		mp = mnt->mnt_mountpoint;
+		if (!record)
+			w->sig = sig_mix(w->sig, vfsmnt + ADDR(pp, mp) * SIG_K2);
+		*cur = mp;
+		w->vfsmnt = vfsmnt;
+		w->mnt_root = ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
 		return 0;
 	}
-	if (idx >= PATH_DEPTH_MAX)
-		return 1; /* too deep: done stays 0, reported as truncated */
 	if (record) {
+		/* a signature's walk ends at the root or with the bpf_loop bound (done stays 0) */
+		if (idx >= PATH_DEPTH_MAX)
+			return 1; /* too deep: done stays 0, reported as truncated */
 		pp->name[idx & PATH_DEPTH_MASK] = ADDR(pp, d->d_name.name);
 		pp->len[idx & PATH_DEPTH_MASK] = len;
+		w->depth = idx + 1;
 	}
-	w->depth = idx + 1;
-	w->dentry = (struct dentry *)parent;
+	*cur = parent;
 	return 0;
+}
+
+/* A bpf_loop step on pp->walk, whose dentry is kept there as a number between calls. */
+static __always_inline long walk_map_step(bool record)
+{
+	struct path_parts *pp = parts();
+	struct dentry *d;
+	long stop;
+
+	if (!pp)
+		return 1;
+	d = KVIEW(struct dentry, pp->walk.dentry);
+	stop = walk_one(pp, &pp->walk, &d, record);
+	pp->walk.dentry = ADDR(pp, d);
+	return stop;
 }
 
 static long walk_step(__u32 i, void *arg)
 {
-	struct path_parts *pp = parts();
-
-	return pp ? walk_one(pp, true) : 1;
+	return walk_map_step(true);
 }
 
 /* The same without recording the components: for the signature alone. */
 static long sig_step(__u32 i, void *arg)
 {
-	struct path_parts *pp = parts();
-
-	return pp ? walk_one(pp, false) : 1;
+	return walk_map_step(false);
 }
 
 static long write_step(__u32 i, void *arg)
@@ -190,33 +209,54 @@ static long write_step(__u32 i, void *arg)
 }
 
 /*
- * Walks (dentry, vfsmnt) up to the task's root into pp->walk: the signature, started from
- * seed, and when record is set the components, leaf first (write_walked needs them; a
- * remembered refusal does not).
+ * Walks (dentry, vfsmnt) up to the task's root into pp->walk: with record, the components,
+ * leaf first (write_walked needs them); without, the signature, started from seed (a
+ * remembered refusal needs no more).
  */
 static __always_inline void walk_task_path(struct task_struct *task, struct path_parts *pp, struct dentry *dentry,
 					   struct vfsmount *vfsmnt, __u64 seed, bool record)
 {
 	/* typed (BTF) task: plain loads, not helper calls */
 	struct fs_struct *tfs = task->fs;
-	struct dentry *root_dentry = tfs->root.dentry;
-	struct vfsmount *root_mnt = tfs->root.mnt;
+	struct walk_state w = {};
+	struct dentry *d = KVIEW(struct dentry, dentry);
+	long stop = 0;
 
-	pp->walk.dentry = dentry;
-	pp->walk.vfsmnt = vfsmnt;
-	pp->walk.mnt_root = (struct dentry *)ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
-	pp->walk.root_dentry = root_dentry;
-	pp->walk.root_mnt = root_mnt;
-	pp->walk.depth = 0;
-	pp->walk.done = 0;
-	/* read back from the map: the verifier allows no arithmetic on the typed pointers */
-	pp->walk.sig = sig_mix(sig_mix(sig_mix(seed, (__u64)vfsmnt), *(volatile __u64 *)&pp->walk.root_dentry),
-			       *(volatile __u64 *)&pp->walk.root_mnt);
-	/* the first steps inline (most paths end there), the rest as bpf_loop callbacks, a call each */
-	for (int i = 0; i < WALK_INLINE_STEPS; i++)
-		if (walk_one(pp, record))
-			return;
-	bpf_loop(PATH_DEPTH_MAX + 32 - WALK_INLINE_STEPS, record ? walk_step : sig_step, NULL, 0);
+	w.vfsmnt = (__u64)vfsmnt;
+	w.mnt_root = ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
+	w.root_dentry = ADDR(pp, tfs->root.dentry);
+	w.root_mnt = ADDR(pp, tfs->root.mnt);
+	if (!record)
+		w.sig = sig_mix(seed, w.vfsmnt + w.root_dentry * SIG_K2 + w.root_mnt * SIG_K1);
+	if (!record) {
+		/*
+		 * A signature's walk, the hot path of a refused open: first the plain steps (a
+		 * dentry below its mount's root and the task's root) with as little as possible
+		 * in registers; the root, mount crossings and anything odd go on below.
+		 */
+		for (int i = 0; i < WALK_INLINE_STEPS; i++) {
+			struct dentry *parent = d->d_parent;
+
+			if ((__u64)d == w.root_dentry || (__u64)d == w.mnt_root || d == parent)
+				break;
+			w.sig = sig_dentry(w.sig, ADDR(pp, d), d);
+			d = parent;
+		}
+	}
+	/* the next steps inline on a copy the compiler keeps in registers (most paths end
+	 * there), the rest as bpf_loop callbacks on pp->walk, a call each */
+	for (int i = 0; i < (record ? WALK_INLINE_STEPS : 2) && !stop; i++)
+		stop = walk_one(pp, &w, &d, record);
+	pp->walk.dentry = ADDR(pp, d);
+	pp->walk.vfsmnt = w.vfsmnt;
+	pp->walk.mnt_root = w.mnt_root;
+	pp->walk.root_dentry = w.root_dentry;
+	pp->walk.root_mnt = w.root_mnt;
+	pp->walk.depth = w.depth;
+	pp->walk.done = w.done;
+	pp->walk.sig = w.sig;
+	if (!stop)
+		bpf_loop(PATH_DEPTH_MAX + 32 - WALK_INLINE_STEPS, record ? walk_step : sig_step, NULL, 0);
 }
 
 /* The same, up to the current task's root. */

@@ -103,6 +103,29 @@ describe('kernel filters', { skip: skip ?? false }, () => {
     assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(d, 'b', 'g')]);
   });
 
+  it('remembers refusals of paths deeper than the inline steps of the walk, never across a rename far above the file', () => {
+    // 12 directories: the signature walk goes past its inline steps into its bpf_loop
+    const watched = join(d, 'deep-watched');
+    const top = join(d, 'deep-top');
+    const chain = Array.from({ length: 12 }, (_, i) => `d${i}`);
+    const file = join(top, ...chain, 'f');
+    mkdirSync(join(top, ...chain), { recursive: true });
+    writeFileSync(file, 'x');
+    s.kernel.setFilters({ open: { mode: 'approve', prefixes: [`${watched}/`] } });
+    const filtered = (): number => s.kernel.stats().types.open?.filtered ?? 0;
+    const before = filtered();
+    let r = runOps(['open', file, 'rdonly', '0', ':', 'open', file, 'rdonly', '0', ':', 'open', file, 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid), []);
+    assert.ok(filtered() - before >= 3, 'refused in the kernel');
+    // the top directory, 13 components above the file, moved under the watched prefix
+    renameSync(top, watched);
+    const moved = join(watched, ...chain, 'f');
+    r = runOps(['open', moved, 'rdonly', '0', ':', 'open', moved, 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [moved, moved]);
+  });
+
   it('with basename approvers only, remembers a refused file by its dentry, never across a rename of it or a new name', () => {
     const dir = join(d, 'names-only');
     mkdirSync(dir);
