@@ -45,12 +45,22 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 #define WALK_INLINE_STEPS 8
 #define SIG_K1 0x9E3779B97F4A7C15ULL
 #define SIG_K2 0xC2B2AE3D27D4EB4FULL
+#define SIG_K3 0xD6E8FEB86659FD93ULL
 
 static __always_inline __u64 sig_mix(__u64 h, __u64 x)
 {
 	h ^= x * SIG_K1;
 	h = (h << 31) | (h >> 33);
 	return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+/*
+ * One link of the walk's chain: for each x a bijection of h (so paths that differ in one
+ * component never meet), one xor and one multiply on the chain; sig_final mixes the rest.
+ */
+static __always_inline __u64 sig_fold(__u64 h, __u64 x)
+{
+	return (h ^ x) * SIG_K3;
 }
 
 static __always_inline __u64 sig_final(__u64 h)
@@ -72,7 +82,7 @@ static __always_inline __u64 sig_dentry(__u64 h, __u64 dv, struct dentry *d)
 {
 	__u64 name = d->d_name.hash_len ^ ((__u64)d->d_seq.seqcount.sequence << 40);
 
-	return sig_mix(h, dv + name * SIG_K2);
+	return sig_fold(h, dv + name * SIG_K2);
 }
 
 /* The signature of one dentry: all a verdict on its basename depends on. */
@@ -131,7 +141,7 @@ static __always_inline long walk_one(struct path_parts *pp, struct walk_state *w
 		vfsmnt = up + bpf_core_field_offset(struct mount, mnt);
 		mp = mnt->mnt_mountpoint;
 		if (!record)
-			w->sig = sig_mix(w->sig, vfsmnt + ADDR(pp, mp) * SIG_K2);
+			w->sig = sig_fold(w->sig, vfsmnt + ADDR(pp, mp) * SIG_K2);
 		*cur = mp;
 		w->vfsmnt = vfsmnt;
 		w->mnt_root = ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
@@ -227,7 +237,7 @@ static __always_inline void walk_task_path(struct task_struct *task, struct path
 	w.root_dentry = ADDR(pp, tfs->root.dentry);
 	w.root_mnt = ADDR(pp, tfs->root.mnt);
 	if (!record)
-		w.sig = sig_mix(seed, w.vfsmnt + w.root_dentry * SIG_K2 + w.root_mnt * SIG_K1);
+		w.sig = sig_fold(seed, w.vfsmnt + w.root_dentry * SIG_K2 + w.root_mnt * SIG_K1);
 	if (!record) {
 		/*
 		 * A signature's walk, the hot path of a refused open: first the plain steps (a

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -158,6 +159,10 @@ NAN_METHOD(Sensor::Load) {
   int err = vigil_bpf__load(self->skel_);
   if (err) return Nan::ThrowError(MakeError("load", err));
   self->loaded_ = true;
+  // libbpf parsed the kernel's BTF (megabytes) to relocate the object and has freed it;
+  // hand the freed heap back to the kernel instead of keeping it resident for the
+  // sensor's lifetime.
+  malloc_trim(0);
 }
 
 // attach(name, { cgroup }?): attaches one loaded program (idempotent). A cgroup program
