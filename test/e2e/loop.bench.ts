@@ -1,7 +1,8 @@
 // Benchmarks of the whole loop on this host (root; printed, never asserted):
 //   rule propagation: kubectl apply → every sensor on the new hash;
 //   detection latency: exec → the Signal's count visible through the API, p50/p99 over 1,000;
-//   in-kernel kill: exec → death of a program the kernel kills, against the same run unkilled.
+//   in-kernel kill: exec → death of a program the kernel kills, against the same run unkilled;
+//   the sensor process's memory in the cluster after all that.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { kubectl, waitFor } from '../cluster/index.ts';
+import { processMemory } from '../fixtures/proc-memory.ts';
 import { applyYaml } from './operator-harness.ts';
 import { loopSkipReason, startLoop } from './loop-harness.ts';
 
@@ -105,6 +107,10 @@ spec:
   }
   process.stdout.write(`in-kernel kill: spawn → death of a killed program p50 ${pct(killed, 50).toFixed(0)} µs; the same binary unkilled runs to its exit in p50 ${pct(plain, 50).toFixed(0)} µs\n`);
   kubectl(kc, ['delete', 'activeprotectionpolicy', 'bench-kill']);
+
+  // The sensor's memory in the cluster (its bundle, with the Kubernetes half loaded).
+  const mem = processMemory(loop.sensor.child.pid as number);
+  process.stdout.write(`sensor memory in the cluster after the above: rss ${mem.rss.toFixed(0)} MiB, peak ${mem.hwm.toFixed(0)} MiB (target <= 150 MiB)\n`);
 } finally {
   await loop.stop();
 }

@@ -13,7 +13,7 @@ import { constants, hostname, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
-import * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { compileRuleset, loadPolicyFile, mergePolicies, type CompiledRuleset } from '@vigil/operator/secl';
 import { KernelSensor } from '../kernel/kernel-sensor.ts';
@@ -33,10 +33,10 @@ import { ActiveProtector } from '../actions/active-protection.ts';
 import { planKernelKills } from '../actions/kernel-kill.ts';
 import { scopeCovers } from '../policy/scope.ts';
 import { CgroupResolver, isHostTopLevel, podUidOfCgroup } from '../enrich/container.ts';
-import { PodIndex, startPodInformer } from '../k8s/pod-index.ts';
-import { LiveRuleset, type ActiveRuleset } from '../policy/live-ruleset.ts';
-import { SignalReporter } from '../report/signal-reporter.ts';
-import { SensorStatusReporter, type StatusSnapshot } from '../report/sensor-status.ts';
+import type { PodIndex } from '../k8s/pod-index.ts';
+import type { ActiveRuleset, LiveRuleset } from '../policy/live-ruleset.ts';
+import type { SignalReporter } from '../report/signal-reporter.ts';
+import type { SensorStatusReporter, StatusSnapshot } from '../report/sensor-status.ts';
 import { signalContent, type Detection } from '../report/signal-content.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -191,25 +191,25 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   let nodeLabels: Record<string, string> = { 'kubernetes.io/hostname': node };
   const protector = new ActiveProtector({ selfPid: process.pid, ...(resolver ? { cgroupMount: resolver.mount } : {}) });
 
-  let kc: k8s.KubeConfig | undefined;
+  let kc: KubeConfig | undefined;
   let reporter: SignalReporter | undefined;
   let pods: PodIndex | undefined;
   let stopInformer: (() => Promise<void>) | undefined;
-  if (inCluster) {
-    kc = new k8s.KubeConfig();
-    kc.loadFromDefault();
-    reporter = new SignalReporter({ kubeConfig: kc, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log,
+  // the Kubernetes half only where it runs (cluster-mode.ts: its memory)
+  const cluster = inCluster ? await import('./cluster-mode.ts') : undefined;
+  if (cluster) {
+    kc = cluster.clusterConfig();
+    reporter = new cluster.SignalReporter({ kubeConfig: kc, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log,
       newSignalsPerRulePerMinute: env.VIGIL_NEW_SIGNALS_PER_RULE_PER_MINUTE, writesPerSecond: env.VIGIL_SIGNAL_WRITES_PER_SECOND,
     });
-    pods = new PodIndex();
+    pods = new cluster.PodIndex();
     try {
-      const n = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name: node });
-      nodeLabels = { ...nodeLabels, ...(n.metadata?.labels ?? {}) };
+      nodeLabels = { ...nodeLabels, ...(await cluster.nodeLabelsOf(kc, node)) };
     } catch (err) {
       log.info({ err: String(err) }, 'node labels unknown; node selectors see only kubernetes.io/hostname');
     }
     try {
-      stopInformer = (await startPodInformer({ kubeConfig: kc, nodeName: node, index: pods, onError: (err, retryInMs) => log.warn({ err: String(err), retryInMs }, 'pod watch failed') })).stop;
+      stopInformer = (await cluster.startPodInformer({ kubeConfig: kc, nodeName: node, index: pods, onError: (err, retryInMs) => log.warn({ err: String(err), retryInMs }, 'pod watch failed') })).stop;
     } catch (err) {
       log.warn({ err: String(err) }, 'pod informer not started; events carry no pod context until it is');
     }
@@ -275,8 +275,8 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   // New cgroups (a pod's cgroup appears after the pod) and disarmers re-arming.
   const killTimer = inCluster ? setInterval(refreshKernelKills, 2_000) : undefined;
   let live: LiveRuleset | undefined;
-  if (inCluster && kc) {
-    live = new LiveRuleset({
+  if (cluster && kc) {
+    live = new cluster.LiveRuleset({
       kubeConfig: kc, namespace: env.VIGIL_NAMESPACE as string, stateDir: env.VIGIL_STATE_DIR, log,
       onLoad: (a) => {
         // Kernel hooks for the new ruleset first, then the swap: no window without them.
@@ -328,8 +328,8 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
       },
     };
   };
-  if (inCluster && kc) {
-    status = new SensorStatusReporter({ kubeConfig: kc, node, snapshot, log });
+  if (cluster && kc) {
+    status = new cluster.SensorStatusReporter({ kubeConfig: kc, node, snapshot, log });
     status.start();
   }
   log.info({ mode: inCluster ? 'cluster' : 'standalone', node, seeded }, 'sensor running');
