@@ -88,7 +88,7 @@ static __always_inline __u64 sig_dentry(__u64 h, __u64 dv, struct dentry *d)
 /* The signature of one dentry: all a verdict on its basename depends on. */
 static __always_inline __u64 leaf_sig(struct path_parts *pp, struct dentry *dentry, __u64 seed)
 {
-	return sig_final(sig_dentry(seed, (__u64)dentry, KVIEW(struct dentry, dentry)));
+	return sig_final(sig_dentry(seed, ADDR(pp, dentry), KVIEW(struct dentry, dentry)));
 }
 
 /*
@@ -232,7 +232,7 @@ static __always_inline void walk_task_path(struct task_struct *task, struct path
 	struct dentry *d = KVIEW(struct dentry, dentry);
 	long stop = 0;
 
-	w.vfsmnt = (__u64)vfsmnt;
+	w.vfsmnt = ADDR(pp, vfsmnt);
 	w.mnt_root = ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
 	w.root_dentry = ADDR(pp, tfs->root.dentry);
 	w.root_mnt = ADDR(pp, tfs->root.mnt);
@@ -376,24 +376,25 @@ static __always_inline void clear_file_info(struct file_info *fi)
 }
 
 /*
- * The struct file behind fd in the current task, or NULL, as a number (KVIEW it to read
- * it). The task pointer is typed (BTF): its fields are plain loads. The fd array is not
- * (the verifier types no pointer to pointers), so its slot is read as the first member of
- * struct kiocb, a struct file *: a plain load again, where a helper call would cost more
- * than the rest of a refused open.
+ * The struct file behind fd in the current task, or NULL: a read-only view (read its
+ * fields through KVIEW or BPF_CORE_READ, compare it, ADDR it for arithmetic). The task
+ * pointer is typed (BTF): its fields are plain loads. The fd array is not (the verifier
+ * types no pointer to pointers), so its slot is read as the first member of struct kiocb,
+ * a struct file *: a plain load again, where a helper call would cost more than the rest
+ * of a refused open. The result stays typed: the loads from the task to the file, its
+ * dentry and up to the root are the critical path of a refused open, and turning each
+ * pointer into a number (ADDR: a store and a load) would lengthen it.
  */
 static __always_inline struct file *task_fd_file(struct task_struct *task, long fd)
 {
 	struct fdtable *fdt = task->files->fdt;
 	struct file **fds = fdt->fd;
-	struct path_parts *pp;
 	struct file *f = NULL;
 
 	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	pp = parts();
-	if (pp && bpf_core_field_offset(struct kiocb, ki_filp) == 0)
-		return (struct file *)ADDR(pp, KVIEW(struct kiocb, &fds[fd])->ki_filp);
+	if (bpf_core_field_offset(struct kiocb, ki_filp) == 0)
+		return KVIEW(struct kiocb, &fds[fd])->ki_filp;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
 }
@@ -403,19 +404,18 @@ static __always_inline struct file *fd_file(long fd)
 	return task_fd_file(bpf_get_current_task_btf(), fd);
 }
 
-/* The (dentry, vfsmount) of an open file, as numbers; false (and NULLs) if unreadable. */
+/* The (dentry, vfsmount) of an open file, views as task_fd_file's; false (and NULLs) if unreadable. */
 static __always_inline bool file_path_of(struct file *f, struct dentry **dentry, struct vfsmount **vfsmnt)
 {
-	struct path_parts *pp = parts();
 	struct file *fv;
 
 	*dentry = NULL;
 	*vfsmnt = NULL;
-	if (!pp || !f)
+	if (!f)
 		return false;
 	fv = KVIEW(struct file, f);
-	*dentry = (struct dentry *)ADDR(pp, fv->f_path.dentry);
-	*vfsmnt = (struct vfsmount *)ADDR(pp, fv->f_path.mnt);
+	*dentry = fv->f_path.dentry;
+	*vfsmnt = fv->f_path.mnt;
 	return *dentry && *vfsmnt;
 }
 
