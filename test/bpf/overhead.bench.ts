@@ -20,7 +20,7 @@ import { benchFile, openTestSensor, timeOps } from './helpers.ts';
 
 const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 5);
 const OPENS = 200_000;
-const FORKS = 200;
+const FORKS = 1000; // ~0.6 s a measurement: fewer and the figure is noise
 const MODES = ['none', 'floor', 'realistic', 'names', 'all-pass'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -113,17 +113,22 @@ async function main(): Promise<void> {
 
   const oc = results.openclose;
   const fe = results.forkexec;
-  console.log(`sensor overhead, median of ${ROUNDS} interleaved rounds (realistic filters: ${realistic.source})`);
+  console.log(`sensor overhead, medians of ${ROUNDS} interleaved rounds (realistic filters: ${realistic.source})`);
   console.log(
-    `${'mode'.padEnd(10)} ${'open+close'.padStart(12)} ${'ratio'.padStart(7)} ${'bpf/op'.padStart(8)} ${'fork+exec'.padStart(12)} ${'ratio'.padStart(7)} ${'bpf/op'.padStart(8)}   kernel: sent / filtered / lost`,
+    `${'mode'.padEnd(10)} ${'open+close'.padStart(12)} ${'ratio (range)'.padStart(19)} ${'bpf/op'.padStart(8)} ${'fork+exec'.padStart(12)} ${'ratio (range)'.padStart(19)} ${'bpf/op'.padStart(8)}   kernel: sent / filtered / lost`,
   );
+  // a ratio is the median of the rounds' own ratios (each round measures every mode side by
+  // side, so a slow round is slow for all of them); the range shows how much rounds differ
+  const ratio = (xs: number[], base: number[]): { mid: number; lo: number; hi: number } => {
+    const r = xs.map((x, i) => x / (base[i] as number));
+    return { mid: median(r), lo: Math.min(...r), hi: Math.max(...r) };
+  };
+  const show = (r: { mid: number; lo: number; hi: number }): string => `${r.mid.toFixed(3)} (${r.lo.toFixed(2)}-${r.hi.toFixed(2)})`;
   for (const m of MODES) {
-    const o = median(oc[m]);
-    const f = median(fe[m]);
     const k = kernel[m];
     console.log(
-      `${m.padEnd(10)} ${`${o.toFixed(0)} ns`.padStart(12)} ${(o / median(oc.none)).toFixed(3).padStart(7)} ${`${median(bpfNs.openclose[m]).toFixed(0)} ns`.padStart(8)}` +
-        ` ${`${(f / 1000).toFixed(0)} us`.padStart(12)} ${(f / median(fe.none)).toFixed(3).padStart(7)} ${`${(median(bpfNs.forkexec[m]) / 1000).toFixed(1)} us`.padStart(8)}` +
+      `${m.padEnd(10)} ${`${median(oc[m]).toFixed(0)} ns`.padStart(12)} ${show(ratio(oc[m], oc.none)).padStart(19)} ${`${median(bpfNs.openclose[m]).toFixed(0)} ns`.padStart(8)}` +
+        ` ${`${(median(fe[m]) / 1000).toFixed(0)} us`.padStart(12)} ${show(ratio(fe[m], fe.none)).padStart(19)} ${`${(median(bpfNs.forkexec[m]) / 1000).toFixed(1)} us`.padStart(8)}` +
         `   ${k.sent} / ${k.filtered} / ${k.lost}`,
     );
   }
