@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { emptyProcess, type SeclEvent } from '@vigil/operator/secl';
 import { encodeRuleSet, rulesetConfigMaps, RULESET_HASH_ANNOTATION, type IRuleSet } from '@vigil/operator/ruleset';
 import { kubectl, useCluster, waitFor, freePort } from '../cluster/index.ts';
 import { LiveRuleset, type ActiveRuleset } from '../../sensor/src/policy/live-ruleset.ts';
+import { KubeClient } from '../../sensor/src/k8s/client.ts';
 
 const { kubeconfig, namespace } = await useCluster();
 
@@ -38,17 +38,15 @@ function applyRaw(ns: string, binary: Buffer, hash: string): void {
   }));
 }
 
-function adminConfig(): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return kc;
+function adminClient(): KubeClient {
+  return KubeClient.fromKubeconfig(kubeconfig);
 }
 
 test('load, swap, refuse what is malformed, keep detecting with the previous ruleset, restore from disk', async () => {
   const ns = namespace('ruleset');
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-state-'));
   const loads: ActiveRuleset[] = [];
-  const live = new LiveRuleset({ kubeConfig: adminConfig(), namespace: ns, stateDir, onLoad: (a) => { loads.push(a); } });
+  const live = new LiveRuleset({ client: adminClient(), namespace: ns, stateDir, onLoad: (a) => { loads.push(a); } });
   const h1 = publish(ns, ruleset(rule('net_tool', 'exec.file.name in tools')));
   await live.start();
   try {
@@ -84,12 +82,8 @@ test('load, swap, refuse what is malformed, keep detecting with the previous rul
   }
 
   // A restart with the API server unreachable runs the last good ruleset from disk.
-  const away = new k8s.KubeConfig();
-  away.loadFromOptions({
-    clusters: [{ name: 'away', server: `https://127.0.0.1:${await freePort()}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'x' }], contexts: [{ name: 'c', cluster: 'away', user: 'u' }], currentContext: 'c',
-  });
-  const restarted = new LiveRuleset({ kubeConfig: away, namespace: ns, stateDir, onLoad: () => {} });
+  const away = new KubeClient({ server: `https://127.0.0.1:${await freePort()}`, insecureSkipTlsVerify: true, token: () => 'x' });
+  const restarted = new LiveRuleset({ client: away, namespace: ns, stateDir, onLoad: () => {} });
   await restarted.start();
   try {
     assert.equal(restarted.active?.origin, 'disk');
@@ -103,7 +97,7 @@ test('a sharded ruleset loads from its manifest and shards', async () => {
   const ns = namespace('ruleset-shards');
   const rules = Array.from({ length: 300 }, (_, i) => rule(`r${String(i).padStart(3, '0')}`, `exec.file.name == "tool-${i}-${'x'.repeat(200)}"`));
   const hash = publish(ns, ruleset(...rules), 16 * 1024);
-  const live = new LiveRuleset({ kubeConfig: adminConfig(), namespace: ns, stateDir: mkdtempSync(join(tmpdir(), 'vigil-state-')), onLoad: () => {} });
+  const live = new LiveRuleset({ client: adminClient(), namespace: ns, stateDir: mkdtempSync(join(tmpdir(), 'vigil-state-')), onLoad: () => {} });
   await live.start();
   try {
     await waitFor('sharded ruleset', 10_000, () => live.active?.hash === hash);

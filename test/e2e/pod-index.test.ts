@@ -3,9 +3,9 @@
 // arrives before its pod is known is enriched when the pod appears.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as k8s from '@kubernetes/client-node';
 import { kubectl, useCluster } from '../cluster/index.ts';
 import { PodIndex, startPodInformer } from '../../sensor/src/k8s/pod-index.ts';
+import { KubeClient } from '../../sensor/src/k8s/client.ts';
 
 const { kubeconfig, namespace } = await useCluster();
 const cid = (n: number): string => n.toString(16).padStart(64, 'a');
@@ -29,10 +29,8 @@ test('pods on this node are indexed by container id; other nodes are not watched
   const ns = namespace('podidx');
   createPod(ns, 'here', 'node-a', cid(1));
   createPod(ns, 'elsewhere', 'node-b', cid(2));
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
   const index = new PodIndex();
-  const informer = await startPodInformer({ kubeConfig: kc, nodeName: 'node-a', index });
+  const informer = await startPodInformer({ client: KubeClient.fromKubeconfig(kubeconfig), nodeName: 'node-a', index });
   try {
     const m = await index.resolve(cid(1), undefined, 5_000);
     assert.equal(m?.pod.name, 'here');

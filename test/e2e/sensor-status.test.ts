@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as k8s from '@kubernetes/client-node';
 import { kubectl, useCluster, waitFor } from '../cluster/index.ts';
 import { SensorStatusReporter, type StatusSnapshot } from '../../sensor/src/report/sensor-status.ts';
+import { KubeClient } from '../../sensor/src/k8s/client.ts';
 
 const crd = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'crds', 'vigil.dev_sensors.yaml');
 const { kubeconfig } = await useCluster();
@@ -16,13 +16,11 @@ kubectl(kubeconfig, ['wait', '--for=condition=Established', '--timeout=30s', 'cr
 
 test('Sensor status: created, urgent updates within a second, heartbeats, stable transition times', async () => {
   const node = `node-${Date.now().toString(36)}`;
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
   let snap: StatusSnapshot = {
     version: '0.1.0', kernel: '6.18', ruleset: { hash: 'a'.repeat(64), rules: 3 }, drops: 0, ruleErrors: [],
     conditions: { Ready: ['True', 'Running', 'all hooks attached'] },
   };
-  const r = new SensorStatusReporter({ kubeConfig: kc, node, intervalMs: 1_000, snapshot: () => snap });
+  const r = new SensorStatusReporter({ client: KubeClient.fromKubeconfig(kubeconfig), node, intervalMs: 1_000, snapshot: () => snap });
   const get = (): { status: { ruleset: { hash: string }; lastHeartbeat: string; conditions: Array<{ type: string; lastTransitionTime: string }> } } =>
     JSON.parse(kubectl(kubeconfig, ['get', 'sensor', node, '-o', 'json']));
   r.start();

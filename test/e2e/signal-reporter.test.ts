@@ -14,6 +14,7 @@ import { ControlPlane, kubectl, useCluster } from '../cluster/index.ts';
 import { SignalReporter } from '../../sensor/src/report/signal-reporter.ts';
 import { Spool } from '../../sensor/src/report/spool.ts';
 import type { Detection } from '../../sensor/src/report/signal-content.ts';
+import { KubeClient } from '../../sensor/src/k8s/client.ts';
 
 const crds = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'crds', 'vigil.dev_signals.yaml');
 const { kubeconfig, namespace } = await useCluster();
@@ -32,9 +33,7 @@ function detection(ns: string | undefined, path: string, ruleId = 'shell_in_cont
 }
 
 function reporter(kcPath: string, spoolDir: string, node = 'node-a'): SignalReporter {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kcPath);
-  return new SignalReporter({ kubeConfig: kc, node, hostNamespace: 'default', spoolDir, flushMs: 20, writesPerSecond: 200, newSignalsPerRulePerMinute: 1000 });
+  return new SignalReporter({ client: KubeClient.fromKubeconfig(kcPath), node, hostNamespace: 'default', spoolDir, flushMs: 20, writesPerSecond: 200, newSignalsPerRulePerMinute: 1000 });
 }
 
 const signalsIn = (kc: string, ns: string): Array<{ metadata: { name: string }; spec: { process: { path: string } }; status?: { count: number; state: string } }> =>
@@ -70,7 +69,7 @@ test('host processes report into the host namespace; a different executable is a
   const ns = namespace('report-host');
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const r = new SignalReporter({ kubeConfig: kc, node: 'node-a', hostNamespace: ns, spoolDir: mkdtempSync(join(tmpdir(), 'vigil-spool-')), flushMs: 20 });
+  const r = new SignalReporter({ client: KubeClient.fromKubeconfig(kubeconfig), node: 'node-a', hostNamespace: ns, spoolDir: mkdtempSync(join(tmpdir(), 'vigil-spool-')), flushMs: 20 });
   r.report(detection(undefined, '/usr/bin/bash'));
   r.report(detection(undefined, '/usr/bin/dash'));
   assert.ok(await r.drain());
@@ -133,7 +132,7 @@ test('the per-rule budget of new Signals holds back a storm, delays it, and lose
   const ns = namespace('report-limit');
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const r = new SignalReporter({ kubeConfig: kc, node: 'node-a', hostNamespace: ns, spoolDir: mkdtempSync(join(tmpdir(), 'vigil-spool-')), flushMs: 20, writesPerSecond: 1000, newSignalsPerRulePerMinute: 30 });
+  const r = new SignalReporter({ client: KubeClient.fromKubeconfig(kubeconfig), node: 'node-a', hostNamespace: ns, spoolDir: mkdtempSync(join(tmpdir(), 'vigil-spool-')), flushMs: 20, writesPerSecond: 1000, newSignalsPerRulePerMinute: 30 });
   // 30/min: a burst of 30, then one every two seconds: 35 distinct Signals take ~10 s more.
   for (let i = 0; i < 35; i++) r.report(detection(ns, `/tmp/storm-${i}`, 'storm_rule'));
   assert.ok(await r.drain(60_000));

@@ -13,7 +13,7 @@ import { constants, hostname, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../k8s/client.ts';
 import { z } from 'zod';
 import { compileRuleset, loadPolicyFile, mergePolicies, type CompiledRuleset } from '@vigil/operator/secl';
 import { KernelSensor } from '../kernel/kernel-sensor.ts';
@@ -191,25 +191,25 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   let nodeLabels: Record<string, string> = { 'kubernetes.io/hostname': node };
   const protector = new ActiveProtector({ selfPid: process.pid, ...(resolver ? { cgroupMount: resolver.mount } : {}) });
 
-  let kc: KubeConfig | undefined;
+  let client: KubeClient | undefined;
   let reporter: SignalReporter | undefined;
   let pods: PodIndex | undefined;
   let stopInformer: (() => Promise<void>) | undefined;
   // the Kubernetes half only where it runs (cluster-mode.ts: its memory)
   const cluster = inCluster ? await import('./cluster-mode.ts') : undefined;
   if (cluster) {
-    kc = cluster.clusterConfig();
-    reporter = new cluster.SignalReporter({ kubeConfig: kc, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log,
+    client = cluster.clusterClient();
+    reporter = new cluster.SignalReporter({ client, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log,
       newSignalsPerRulePerMinute: env.VIGIL_NEW_SIGNALS_PER_RULE_PER_MINUTE, writesPerSecond: env.VIGIL_SIGNAL_WRITES_PER_SECOND,
     });
     pods = new cluster.PodIndex();
     try {
-      nodeLabels = { ...nodeLabels, ...(await cluster.nodeLabelsOf(kc, node)) };
+      nodeLabels = { ...nodeLabels, ...(await cluster.nodeLabelsOf(client, node)) };
     } catch (err) {
       log.info({ err: String(err) }, 'node labels unknown; node selectors see only kubernetes.io/hostname');
     }
     try {
-      stopInformer = (await cluster.startPodInformer({ kubeConfig: kc, nodeName: node, index: pods, onError: (err, retryInMs) => log.warn({ err: String(err), retryInMs }, 'pod watch failed') })).stop;
+      stopInformer = (await cluster.startPodInformer({ client, nodeName: node, index: pods, onError: (err, retryInMs) => log.warn({ err: String(err), retryInMs }, 'pod watch failed') })).stop;
     } catch (err) {
       log.warn({ err: String(err) }, 'pod informer not started; events carry no pod context until it is');
     }
@@ -275,9 +275,9 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   // New cgroups (a pod's cgroup appears after the pod) and disarmers re-arming.
   const killTimer = inCluster ? setInterval(refreshKernelKills, 2_000) : undefined;
   let live: LiveRuleset | undefined;
-  if (cluster && kc) {
+  if (cluster && client) {
     live = new cluster.LiveRuleset({
-      kubeConfig: kc, namespace: env.VIGIL_NAMESPACE as string, stateDir: env.VIGIL_STATE_DIR, log,
+      client, namespace: env.VIGIL_NAMESPACE as string, stateDir: env.VIGIL_STATE_DIR, log,
       onLoad: (a) => {
         // Kernel hooks for the new ruleset first, then the swap: no window without them.
         kernel.apply(a.compiled);
@@ -328,8 +328,8 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
       },
     };
   };
-  if (cluster && kc) {
-    status = new cluster.SensorStatusReporter({ kubeConfig: kc, node, snapshot, log });
+  if (cluster && client) {
+    status = new cluster.SensorStatusReporter({ client, node, snapshot, log });
     status.start();
   }
   log.info({ mode: inCluster ? 'cluster' : 'standalone', node, seeded }, 'sensor running');
@@ -345,6 +345,7 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   await stopInformer?.();
   await status?.stop();
   await reporter?.stop();
+  client?.close();
   log.info({ printed, detect: detector.stats, pipeline: pipeline.stats(), protection: protector.stats, reporter: reporter?.stats }, 'sensor stopped');
   return 0;
 }

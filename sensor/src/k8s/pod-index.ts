@@ -3,7 +3,8 @@
 // status.*containerStatuses[].containerID) and by pod uid (which cgroup paths carry).
 // Events from a container the informer has not seen yet wait, bounded in time and in
 // number, for the pod to appear instead of being reported without it.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { KubeClient } from './client.ts';
 import { keepWatching } from './watch.ts';
 
 export interface PodContainer {
@@ -176,7 +177,7 @@ export class PodIndex {
 }
 
 export interface PodInformerOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly client: KubeClient;
   readonly nodeName: string;
   readonly index: PodIndex;
   /** Called on watch errors (the informer restarts itself with backoff). */
@@ -188,15 +189,12 @@ export interface PodInformerOptions {
  * index; stop() ends it.
  */
 export async function startPodInformer(opts: PodInformerOptions): Promise<{ stop(): Promise<void> }> {
-  const core = opts.kubeConfig.makeApiClient(k8s.CoreV1Api);
-  const fieldSelector = `spec.nodeName=${opts.nodeName}`;
-  const list = (): Promise<k8s.KubernetesListObject<k8s.V1Pod>> => core.listPodForAllNamespaces({ fieldSelector });
-  const informer = new k8s.ListWatch<k8s.V1Pod>('/api/v1/pods', new k8s.Watch(opts.kubeConfig), list, false, undefined, fieldSelector);
   const { index } = opts;
-  informer.on('add', (p) => index.upsert(p));
-  informer.on('update', (p) => index.upsert(p));
-  informer.on('delete', (p) => index.remove(p));
-  const kept = keepWatching(informer, (err, retryInMs) => opts.onError?.(err, retryInMs));
+  const kept = keepWatching<k8s.V1Pod>(opts.client, '/api/v1/pods', { fieldSelector: `spec.nodeName=${opts.nodeName}` }, {
+    onAdd: (p) => index.upsert(p),
+    onUpdate: (p) => index.upsert(p),
+    onDelete: (p) => index.remove(p),
+  }, (err, retryInMs) => opts.onError?.(err, retryInMs));
   await kept.start();
   return { stop: () => kept.stop() };
 }

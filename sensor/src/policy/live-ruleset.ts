@@ -8,7 +8,8 @@
 // event even while the API server is away.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { KubeClient } from '../k8s/client.ts';
 import { keepWatching, type KeptWatch } from '../k8s/watch.ts';
 import {
   decodeRuleSet, readRuleset, RULESET_CONFIGMAP, RULESET_LABEL, RulesetError, severityName, sha256Hex,
@@ -85,7 +86,7 @@ export function compileDecoded(decoded: DecodedRuleSet, options: CompileOptions 
 }
 
 export interface LiveRulesetOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly client: KubeClient;
   readonly namespace: string;
   /** Where the last good ruleset is kept. */
   readonly stateDir: string;
@@ -100,12 +101,10 @@ export class LiveRuleset {
   private current: ActiveRuleset | undefined;
   private lastRefusal: Refusal | undefined;
   private watch: KeptWatch | undefined;
-  private readonly core: k8s.CoreV1Api;
   private chain: Promise<void> = Promise.resolve();
   refusals = 0;
 
   constructor(private readonly opts: LiveRulesetOptions) {
-    this.core = opts.kubeConfig.makeApiClient(k8s.CoreV1Api);
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   }
 
@@ -125,17 +124,13 @@ export class LiveRuleset {
   async start(): Promise<void> {
     await this.restore();
     const ns = this.opts.namespace;
-    const list = (): Promise<k8s.KubernetesListObject<k8s.V1ConfigMap>> =>
-      this.core.listNamespacedConfigMap({ namespace: ns, labelSelector: RULESET_LABEL });
-    const informer = new k8s.ListWatch<k8s.V1ConfigMap>(`/api/v1/namespaces/${ns}/configmaps`, new k8s.Watch(this.opts.kubeConfig), list, false, RULESET_LABEL);
     const onChange = (cm: k8s.V1ConfigMap): void => {
       if (cm.metadata?.name === RULESET_CONFIGMAP) this.enqueue(cm);
     };
-    informer.on('add', onChange);
-    informer.on('update', onChange);
     // The API server may be away at start: the restored ruleset protects meanwhile.
-    this.watch = keepWatching(informer, (err, retryInMs) =>
-      this.opts.log?.warn({ err: String(err), retryInMs }, 'ruleset watch failed; keeping the current ruleset'));
+    this.watch = keepWatching<k8s.V1ConfigMap>(this.opts.client, `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps`, { labelSelector: RULESET_LABEL },
+      { onAdd: onChange, onUpdate: onChange },
+      (err, retryInMs) => this.opts.log?.warn({ err: String(err), retryInMs }, 'ruleset watch failed; keeping the current ruleset'));
     await this.watch.start();
   }
 
@@ -177,7 +172,7 @@ export class LiveRuleset {
     try {
       loaded = await readRuleset(main, async (name) => {
         try {
-          return await this.core.readNamespacedConfigMap({ name, namespace: this.opts.namespace });
+          return await this.opts.client.call<k8s.V1ConfigMap>('GET', `/api/v1/namespaces/${encodeURIComponent(this.opts.namespace)}/configmaps/${encodeURIComponent(name)}`);
         } catch {
           return undefined;
         }

@@ -2,7 +2,7 @@
 // and how it is doing, for `kubectl get sensors` and for the operator, which aggregates it
 // into every rule's NODES column. Written at most every intervalMs (a heartbeat even when
 // nothing changed), and soon after a ruleset change, which users wait on.
-import * as k8s from '@kubernetes/client-node';
+import { apiStatus, type KubeClient } from '../k8s/client.ts';
 import { API_VERSION, GROUP, VERSION, type Condition, type SensorStatus } from '@vigil/operator/api';
 
 export type StatusSnapshot = Omit<SensorStatus, 'conditions' | 'lastHeartbeat'> & {
@@ -11,7 +11,7 @@ export type StatusSnapshot = Omit<SensorStatus, 'conditions' | 'lastHeartbeat'> 
 };
 
 export interface SensorStatusOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly client: KubeClient;
   readonly node: string;
   readonly intervalMs?: number;
   /** How soon after an urgent change (a new ruleset) the status is written. */
@@ -23,7 +23,6 @@ export interface SensorStatusOptions {
 const PLURAL = 'sensors';
 
 export class SensorStatusReporter {
-  private readonly api: k8s.CustomObjectsApi;
   private readonly transitions = new Map<string, { status: string; at: string }>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
@@ -33,9 +32,7 @@ export class SensorStatusReporter {
   writes = 0;
   failures = 0;
 
-  constructor(private readonly opts: SensorStatusOptions) {
-    this.api = opts.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  }
+  constructor(private readonly opts: SensorStatusOptions) {}
 
   start(): void {
     this.schedule(0);
@@ -87,18 +84,18 @@ export class SensorStatusReporter {
     const { conditions: _c, ...rest } = snap;
     const status: SensorStatus = { ...rest, conditions: this.conditions(snap, now), lastHeartbeat: now };
     const name = this.opts.node;
+    const collection = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+    const patchStatus = (): Promise<unknown> =>
+      this.opts.client.call('PATCH', `${collection}/${encodeURIComponent(name)}/status`, { body: { status }, patch: 'merge' });
     try {
       try {
-        await this.api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL, name, body: { status } },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+        await patchStatus();
       } catch (err) {
-        if (!(err instanceof k8s.ApiException) || err.code !== 404) throw err;
-        await this.api.createClusterCustomObject({
-          group: GROUP, version: VERSION, plural: PLURAL,
+        if (apiStatus(err) !== 404) throw err;
+        await this.opts.client.call('POST', collection, {
           body: { apiVersion: API_VERSION, kind: 'Sensor', metadata: { name, labels: { 'vigil.dev/node': name } }, spec: { node: name } },
         });
-        await this.api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL, name, body: { status } },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+        await patchStatus();
       }
       this.writes++;
       this.lastWrite = Date.now();

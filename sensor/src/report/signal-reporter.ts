@@ -19,7 +19,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import { apiStatus, type KubeClient } from '../k8s/client.ts';
 import { API_VERSION, GROUP, VERSION, type SignalSpec, type SignalStatus } from '@vigil/operator/api';
 import { Spool } from './spool.ts';
 import { signalContent, signalName, type Detection } from './signal-content.ts';
@@ -40,7 +41,7 @@ interface Intent {
 }
 
 export interface SignalReporterOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly client: KubeClient;
   readonly node: string;
   readonly hostNamespace: string;
   readonly spoolDir: string;
@@ -86,14 +87,19 @@ class TokenBucket {
   }
 }
 
-function statusCode(err: unknown): number | undefined {
-  return err instanceof k8s.ApiException ? err.code : undefined;
+const statusCode = apiStatus;
+
+/** The path of a Signal (or of the namespace's Signals, without a name). */
+function signalPath(namespace: string, name?: string): string {
+  return `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+function eventPath(namespace: string, name?: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/events${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
 export class SignalReporter {
   private readonly spool: Spool<SpooledSignal>;
-  private readonly api: k8s.CustomObjectsApi;
-  private readonly core: k8s.CoreV1Api;
   private readonly pending = new Map<string, { content: SpooledSignal; count: number }>();
   /** dedup key → the Signal name of its current episode and when it was last seen. */
   private readonly episodes = new Map<string, { name: string; last: number }>();
@@ -108,8 +114,6 @@ export class SignalReporter {
 
   constructor(private readonly opts: SignalReporterOptions) {
     this.spool = new Spool(opts.spoolDir, { maxRecords: opts.maxSpoolRecords ?? 10_000 });
-    this.api = opts.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    this.core = opts.kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.writes = new TokenBucket(opts.writesPerSecond ?? 20, Math.max(20, (opts.writesPerSecond ?? 20) * 2));
     this.loadEpisodes();
   }
@@ -255,9 +259,7 @@ export class SignalReporter {
 
   private async getSignal(namespace: string, name: string): Promise<{ resourceVersion: string; status?: SignalStatus } | undefined> {
     try {
-      const obj = (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as {
-        metadata: { resourceVersion: string }; status?: SignalStatus;
-      };
+      const obj = await this.opts.client.call<{ metadata: { resourceVersion: string }; status?: SignalStatus }>('GET', signalPath(namespace, name));
       return { resourceVersion: obj.metadata.resourceVersion, ...(obj.status ? { status: obj.status } : {}) };
     } catch (err) {
       if (statusCode(err) === 404) return undefined;
@@ -306,14 +308,13 @@ export class SignalReporter {
           return;
         }
         try {
-          const created = (await this.api.createNamespacedCustomObject({
-            group: GROUP, version: VERSION, namespace: s.namespace, plural: PLURAL,
+          const created = await this.opts.client.call<{ metadata: { resourceVersion: string } }>('POST', signalPath(s.namespace), {
             body: {
               apiVersion: API_VERSION, kind: 'Signal',
               metadata: { name: s.name, namespace: s.namespace, labels: { 'vigil.dev/rule': labelValue(s.spec.rule.id), 'vigil.dev/node': labelValue(s.spec.node) } },
               spec: s.spec,
             },
-          })) as { metadata: { resourceVersion: string } };
+          });
           obj = { resourceVersion: created.metadata.resourceVersion };
           this.stats.signalsCreated++;
         } catch (err) {
@@ -332,13 +333,13 @@ export class SignalReporter {
       const to = before + count;
       this.writeIntent({ name: s.name, namespace: s.namespace, seqs, to });
       try {
-        await this.api.patchNamespacedCustomObjectStatus({
-          group: GROUP, version: VERSION, namespace: s.namespace, plural: PLURAL, name: s.name,
+        await this.opts.client.call('PATCH', `${signalPath(s.namespace, s.name)}/status`, {
+          patch: 'merge',
           body: {
             metadata: { resourceVersion: obj.resourceVersion },
             status: { count: to, lastSeen: s.lastSeen, ...(obj.status?.state ? {} : { state: 'open' }) },
           },
-        }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+        });
       } catch (err) {
         this.clearIntent(s.name);
         if (statusCode(err) === 409 && attempt < 5) continue; // someone (triage, notifications) wrote in between
@@ -363,9 +364,9 @@ export class SignalReporter {
     for (const target of targets) {
       const name = `${target.name}.${createHash('sha256').update(`${target.kind}/${s.name}`).digest('hex').slice(0, 16)}`;
       const now = new Date();
-      const create = (): Promise<unknown> => this.core.createNamespacedEvent({
-        namespace: s.namespace,
+      const create = (): Promise<unknown> => this.opts.client.call('POST', eventPath(s.namespace), {
         body: {
+          apiVersion: 'v1', kind: 'Event',
           metadata: { name, namespace: s.namespace },
           involvedObject: target, reason: 'ThreatDetected', type: 'Warning', message,
           count: total, firstTimestamp: now, lastTimestamp: now,
@@ -377,8 +378,7 @@ export class SignalReporter {
         if (first) await create();
         else {
           try {
-            await this.core.patchNamespacedEvent({ name, namespace: s.namespace, body: { count: total, lastTimestamp: now, message } },
-              k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+            await this.opts.client.call('PATCH', eventPath(s.namespace, name), { patch: 'merge', body: { count: total, lastTimestamp: now, message } });
           } catch (err) {
             if (statusCode(err) !== 404) throw err;
             await create(); // expired (events have a TTL) or never written
