@@ -349,22 +349,33 @@ static __always_inline __u16 write_path(struct ev_scratch *ev, __u32 *cur, struc
 	return write_walked(pp, ev, cur, s, room);
 }
 
-/* Inode facts of a dentry into fi (ino, times, mode, owner, device, mount id). */
+/*
+ * Inode facts of a dentry into fi (ino, times, mode, owner, device, mount id): plain loads
+ * through KVIEW, where a BPF_CORE_READ per field (a helper call each) cost every reported
+ * file event ~300 ns.
+ */
 static __always_inline void fill_inode(struct file_info *fi, struct dentry *dentry, struct vfsmount *vfsmnt)
 {
-	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	struct inode *inode;
+	struct super_block *sb;
 
+	if (!dentry)
+		return;
+	inode = KVIEW(struct dentry, dentry)->d_inode;
 	if (!inode)
 		return;
-	fi->ino = BPF_CORE_READ(inode, i_ino);
-	fi->mode = BPF_CORE_READ(inode, i_mode);
-	fi->uid = BPF_CORE_READ(inode, i_uid.val);
-	fi->gid = BPF_CORE_READ(inode, i_gid.val);
-	fi->nlink = BPF_CORE_READ(inode, __i_nlink);
-	fi->ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_ctime_nsec);
-	fi->mtime_ns = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_mtime_nsec);
-	fi->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	fi->fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	fi->ino = inode->i_ino;
+	fi->mode = inode->i_mode;
+	fi->uid = inode->i_uid.val;
+	fi->gid = inode->i_gid.val;
+	fi->nlink = inode->__i_nlink;
+	fi->ctime_ns = inode->i_ctime_sec * 1000000000ULL + inode->i_ctime_nsec;
+	fi->mtime_ns = inode->i_mtime_sec * 1000000000ULL + inode->i_mtime_nsec;
+	sb = inode->i_sb;
+	if (sb) {
+		fi->dev = sb->s_dev;
+		fi->fs_magic = sb->s_magic;
+	}
 	if (vfsmnt)
 		fi->mount_id = BPF_CORE_READ(real_mount(vfsmnt), mnt_id);
 	fi->flags |= FILE_F_HAS_INODE;

@@ -2,7 +2,7 @@
 // paths for cwd- and dirfd-relative names and through symlinks, flags, return values.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +86,19 @@ describe('file events', { skip: skip ?? false }, () => {
     assert.ok(recs[0]?.type === 'open' && recs[0].rec.file.flags & FILE_F_CREATED, 'the first open created the file');
     assert.ok(recs[1]?.type === 'open' && !(recs[1].rec.file.flags & FILE_F_CREATED), 'the second did not');
     assert.equal(second.open?.retval, kernelRet(r.steps[2]));
+    // the inode facts, as stat(2) sees them (the file is unchanged since the second open)
+    const st = statSync(path, { bigint: true });
+    const f = recs[1]?.type === 'open' ? recs[1].rec.file : undefined;
+    assert.ok(f);
+    assert.equal(f.ino, Number(st.ino));
+    assert.equal(f.mode, Number(st.mode));
+    assert.equal(f.uid, Number(st.uid));
+    assert.equal(f.gid, Number(st.gid));
+    assert.equal(f.nlink, Number(st.nlink));
+    assert.equal(f.ctimeNs, Number(st.ctimeNs));
+    assert.equal(f.mtimeNs, Number(st.mtimeNs));
+    assert.equal(f.fsMagic, 0xef53, 'ext4');
+    assert.ok(f.mountId > 0);
   });
 
   it('openat with a dirfd, openat2, creat and the legacy open syscall', () => {
