@@ -62,12 +62,15 @@ export function keepWatching<T extends KubernetesObject>(
   const watchFrom = (version: string): void => {
     if (stopped) return;
     let rv = version;
-    let gone = false;
+    // how the watch ended, when the server said so in an ERROR event (then it is aborted)
+    let ended: { gone: true } | { gone: false; err: Error } | undefined;
     const startedAt = Date.now();
     stream = client.watch<T>(path, { ...query, resourceVersion: rv }, (e) => {
+      if (ended) return;
       if (e.type === 'ERROR') {
-        gone = (e.object as { code?: number }).code === 410;
-        if (!gone) failed(new Error(`watch ${path}: ${JSON.stringify(e.object).slice(0, 300)}`));
+        ended = (e.object as { code?: number }).code === 410
+          ? { gone: true }
+          : { gone: false, err: new Error(`watch ${path}: ${JSON.stringify(e.object).slice(0, 300)}`) };
         stream?.abort();
         return;
       }
@@ -77,7 +80,8 @@ export function keepWatching<T extends KubernetesObject>(
     stream.done.then(
       () => {
         if (stopped) return;
-        if (gone) void cycle(); // the version is gone: list again
+        if (ended?.gone) void cycle(); // the version is gone: list again
+        else if (ended) failed(ended.err);
         else if (Date.now() - startedAt < 1_000) failed(new Error(`watch ${path}: closed at once`));
         else watchFrom(rv); // the server ended it (its timeout): go on from there
       },
