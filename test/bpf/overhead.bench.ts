@@ -18,7 +18,7 @@ import { fromSeclPlan, type FilterSpec } from '../../sensor/src/kernel/filters.t
 import { diffStats } from '../../sensor/src/kernel/stats.ts';
 import { benchFile, openTestSensor, timeOps } from './helpers.ts';
 
-const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 9); // this host's rounds vary by ±0.1: fewer and the median wanders
 const OPENS = 200_000;
 const FORKS = 1000; // ~0.6 s a measurement: fewer and the figure is noise
 const MODES = ['none', 'floor', 'realistic', 'names', 'all-pass'] as const;
