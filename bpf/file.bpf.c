@@ -130,42 +130,41 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 	ok = fs.mode != FILTER_APPROVE || approve_cheap(&fs, flags);
 	if (f && !file_path_of(f, &dentry, &vfsmnt))
 		f = NULL; /* unreadable: the lexical path below */
-	if (!ok && f && (fs.approvers & APPROVE_PREFIX) && dentry && vfsmnt) {
-		/*
-		 * The path decides: hash its walk, and stop if this very path (same dentries,
-		 * names, mounts, root) was refused by the name and prefix approvers before.
-		 */
+	/* f set: file_path_of gave both dentry and vfsmnt */
+	if (!ok && f && (fs.approvers & (APPROVE_NAME | APPROVE_PREFIX))) {
 		bool cache;
 		__u64 seed = prefix_cache_seed(EVENT_OPEN, &cache);
 
 		pp = parts();
-		if (pp && cache) {
-			walk_task_path(task, pp, dentry, vfsmnt, seed, false);
-			if (pp->walk.done == 1) {
-				sig = sig_final(pp->walk.sig);
+		if (fs.approvers & APPROVE_PREFIX) {
+			/*
+			 * The path decides: hash its walk, and stop if this very path (same
+			 * dentries, names, mounts, root) was refused by the name and prefix
+			 * approvers before.
+			 */
+			if (pp && cache) {
+				walk_task_path(task, pp, dentry, vfsmnt, seed, false);
+				if (pp->walk.done == 1) {
+					sig = sig_final(pp->walk.sig);
+					if (refused_before(EVENT_OPEN, sig, &slot))
+						return 0;
+				}
+			}
+		} else {
+			/* names only: the opened dentry's name decides, remembered by that dentry alone */
+			if (pp && cache) {
+				sig = leaf_sig(pp, dentry, sig_mix(seed, NAME_ONLY_SEED));
 				if (refused_before(EVENT_OPEN, sig, &slot))
 					return 0;
 			}
-		}
-	}
-	if (!ok && f && (fs.approvers & (APPROVE_NAME | APPROVE_PREFIX)) == APPROVE_NAME && dentry) {
-		/* names only: the opened dentry's name decides, remembered by that dentry alone */
-		bool cache;
-		__u64 seed = prefix_cache_seed(EVENT_OPEN, &cache);
-
-		pp = parts();
-		if (pp && cache) {
-			sig = leaf_sig(pp, dentry, sig_mix(seed, NAME_ONLY_SEED));
-			if (refused_before(EVENT_OPEN, sig, &slot))
+			if (!approve_dentry_name(EVENT_OPEN, dentry)) {
+				if (slot)
+					*slot = sig;
+				count_filtered(EVENT_OPEN);
 				return 0;
+			}
+			ok = true;
 		}
-		if (!approve_dentry_name(EVENT_OPEN, dentry)) {
-			if (slot)
-				*slot = sig;
-			count_filtered(EVENT_OPEN);
-			return 0;
-		}
-		ok = true;
 	}
 	/* the opened dentry's name */
 	if (!ok && f && (fs.approvers & APPROVE_NAME))

@@ -131,9 +131,9 @@ struct {
 /*
  * The state of the bpf_loop bodies in path.h and filter.h lives here rather than on the
  * stack: the verifier does not track map contents, so each body is checked once instead
- * of once per distinct value of its counters.
+ * of once per distinct value of its counters. Kernel addresses are kept as numbers (path.h:
+ * ADDR): the walk compares and hashes them.
  */
-/* Kernel addresses as numbers (path.h: ADDR): the walk compares and hashes them. */
 struct walk_state {
 	__u64 dentry;
 	__u64 vfsmnt;

@@ -133,8 +133,8 @@ static __always_inline long walk_one(struct path_parts *pp, struct walk_state *w
 		}
 		mnt = KVIEW(struct mount, real_mount((struct vfsmount *)w->vfsmnt));
 		up = ADDR(pp, mnt->mnt_parent);
-		/* the top of the mount tree */
-		if (up == (__u64)real_mount((struct vfsmount *)w->vfsmnt) || !up) {
+		/* the top of the mount tree: its own parent */
+		if (up == w->vfsmnt - bpf_core_field_offset(struct mount, mnt) || !up) {
 			w->done = 1;
 			return 1;
 		}
@@ -236,9 +236,8 @@ static __always_inline void walk_task_path(struct task_struct *task, struct path
 	w.mnt_root = ADDR(pp, KVIEW(struct vfsmount, vfsmnt)->mnt_root);
 	w.root_dentry = ADDR(pp, tfs->root.dentry);
 	w.root_mnt = ADDR(pp, tfs->root.mnt);
-	if (!record)
-		w.sig = sig_fold(seed, w.vfsmnt + w.root_dentry * SIG_K2 + w.root_mnt * SIG_K1);
 	if (!record) {
+		w.sig = sig_fold(seed, w.vfsmnt + w.root_dentry * SIG_K2 + w.root_mnt * SIG_K1);
 		/*
 		 * A signature's walk, the hot path of a refused open: first the plain steps (a
 		 * dentry below its mount's root and the task's root) with as little as possible
@@ -269,11 +268,10 @@ static __always_inline void walk_task_path(struct task_struct *task, struct path
 		bpf_loop(PATH_DEPTH_MAX + 32 - WALK_INLINE_STEPS, record ? walk_step : sig_step, NULL, 0);
 }
 
-/* The same, up to the current task's root. */
-static __always_inline void walk_path(struct path_parts *pp, struct dentry *dentry, struct vfsmount *vfsmnt,
-				      __u64 seed)
+/* The components of (dentry, vfsmnt) up to the current task's root, for write_walked. */
+static __always_inline void walk_path(struct path_parts *pp, struct dentry *dentry, struct vfsmount *vfsmnt)
 {
-	walk_task_path(bpf_get_current_task_btf(), pp, dentry, vfsmnt, seed, true);
+	walk_task_path(bpf_get_current_task_btf(), pp, dentry, vfsmnt, 0, true);
 }
 
 /*
@@ -345,7 +343,7 @@ static __always_inline __u16 write_path(struct ev_scratch *ev, __u32 *cur, struc
 		count_drop(DROP_PATH_ERROR);
 		return FILE_F_PATH_ERROR;
 	}
-	walk_path(pp, dentry, vfsmnt, 0);
+	walk_path(pp, dentry, vfsmnt);
 	return write_walked(pp, ev, cur, s, room);
 }
 
