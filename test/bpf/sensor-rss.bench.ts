@@ -6,7 +6,7 @@
 // harness running the same pipeline through tsx: a different, bigger process.)
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { processMemory as memory } from '../fixtures/proc-memory.ts';
@@ -29,7 +29,8 @@ spec:
 async function main(): Promise<void> {
   const bench = benchFile('rss');
   if (!bench) return;
-  const ruleFile = join(repo, 'test', 'bpf', 'build', 'rss-bench-rule.yaml');
+  // beside the storm's file: the bench's own folder, removed with it
+  const ruleFile = join(dirname(bench.file), 'rss-bench-rule.yaml');
   writeFileSync(ruleFile, RULE);
   const child = spawn(process.execPath, [join(repo, 'sensor', 'bin', 'vigil-sensor.js'), 'run', '--rules', ruleFile], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,7 +1,7 @@
 // The cluster half of `vigil-sensor run`, imported only where the sensor runs in a cluster:
 // a standalone sensor (or `vigil-sensor events`) never loads it.
 import type { V1Node } from '@kubernetes/client-node';
-import { KubeClient } from '../k8s/client.ts';
+import { KubeClient, resourcePath } from '../k8s/client.ts';
 
 export { PodIndex, startPodInformer } from '../k8s/pod-index.ts';
 export { LiveRuleset } from '../policy/live-ruleset.ts';
@@ -15,6 +15,6 @@ export function clusterClient(): KubeClient {
 
 /** The labels of this node, for the node selectors of policies. */
 export async function nodeLabelsOf(client: KubeClient, node: string): Promise<Record<string, string>> {
-  const n = await client.call<V1Node>('GET', `/api/v1/nodes/${encodeURIComponent(node)}`);
+  const n = await client.call<V1Node>('GET', resourcePath({ version: 'v1', plural: 'nodes', name: node }));
   return n.metadata?.labels ?? {};
 }

@@ -13,7 +13,6 @@ import { constants, hostname, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
-import type { KubeClient } from '../k8s/client.ts';
 import { z } from 'zod';
 import { compileRuleset, loadPolicyFile, mergePolicies, type CompiledRuleset } from '@vigil/operator/secl';
 import { KernelSensor } from '../kernel/kernel-sensor.ts';
@@ -191,14 +190,13 @@ export async function runSensor(args: RunArgs, io: RunIO): Promise<number> {
   let nodeLabels: Record<string, string> = { 'kubernetes.io/hostname': node };
   const protector = new ActiveProtector({ selfPid: process.pid, ...(resolver ? { cgroupMount: resolver.mount } : {}) });
 
-  let client: KubeClient | undefined;
   let reporter: SignalReporter | undefined;
   let pods: PodIndex | undefined;
   let stopInformer: (() => Promise<void>) | undefined;
   // the Kubernetes half only where it runs (cluster-mode.ts: its memory)
   const cluster = inCluster ? await import('./cluster-mode.ts') : undefined;
-  if (cluster) {
-    client = cluster.clusterClient();
+  const client = cluster?.clusterClient();
+  if (cluster && client) {
     reporter = new cluster.SignalReporter({ client, node, hostNamespace: env.VIGIL_NAMESPACE as string, spoolDir: env.VIGIL_SPOOL_DIR ?? join(env.VIGIL_STATE_DIR, 'spool'), log,
       newSignalsPerRulePerMinute: env.VIGIL_NEW_SIGNALS_PER_RULE_PER_MINUTE, writesPerSecond: env.VIGIL_SIGNAL_WRITES_PER_SECOND,
     });

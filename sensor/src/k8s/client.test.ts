@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiStatus, credentialsFromKubeconfig, defaultCredentials, KubeApiError, KubeClient } from './client.ts';
+import { apiStatus, credentialsFromKubeconfig, defaultCredentials, KubeApiError, KubeClient, resourcePath } from './client.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-kubeconfig-'));
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -52,6 +52,15 @@ contexts: [{name: a, context: {cluster: c, user: u}}]
   const broken = join(dir, 'broken');
   writeFileSync(broken, 'current-context: nowhere\nclusters: []\ncontexts: []\nusers: []\n');
   assert.throws(() => credentialsFromKubeconfig(broken), /no context nowhere/);
+});
+
+test('resource paths: core and grouped, cluster and namespaced, collection, name and subresource, names encoded', () => {
+  assert.equal(resourcePath({ version: 'v1', plural: 'pods' }), '/api/v1/pods');
+  assert.equal(resourcePath({ version: 'v1', plural: 'nodes', name: 'worker-1' }), '/api/v1/nodes/worker-1');
+  assert.equal(resourcePath({ version: 'v1', plural: 'configmaps', namespace: 'vigil' }), '/api/v1/namespaces/vigil/configmaps');
+  assert.equal(resourcePath({ group: 'vigil.dev', version: 'v1alpha1', plural: 'signals', namespace: 'shop', name: 'a/b', sub: 'status' }),
+    '/apis/vigil.dev/v1alpha1/namespaces/shop/signals/a%2Fb/status');
+  assert.equal(resourcePath({ group: 'vigil.dev', version: 'v1alpha1', plural: 'sensors' }), '/apis/vigil.dev/v1alpha1/sensors');
 });
 
 test('a call to an API server that is away fails with a KubeApiError of code 0', async () => {

@@ -9,6 +9,7 @@
 // ~/.kube/config, else the pod's ServiceAccount (its token file is re-read, as the kubelet
 // rotates it).
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -136,6 +137,27 @@ export function defaultCredentials(env: NodeJS.ProcessEnv = process.env): KubeCr
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+/**
+ * The API path of a resource, or of its collection without a name: core (`/api/v1`) without
+ * a group; namespaced with a namespace; sub a subresource (`status`). Names are encoded.
+ */
+export function resourcePath(r: { group?: string; version: string; plural: string; namespace?: string; name?: string; sub?: string }): string {
+  const root = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const ns = r.namespace ? `/namespaces/${encodeURIComponent(r.namespace)}` : '';
+  const name = r.name ? `/${encodeURIComponent(r.name)}${r.sub ? `/${r.sub}` : ''}` : '';
+  return `${root}${ns}/${r.plural}${name}`;
+}
+
+/** The whole body of an answer, as text. */
+function bodyOf(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
 export interface CallOptions {
   readonly query?: Query;
   readonly body?: unknown;
@@ -203,11 +225,7 @@ export class KubeClient {
     const what = `${method} ${url.pathname}`;
     return new Promise<T>((resolve, reject) => {
       const req = httpsRequest(url, { ...o, timeout: 30_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => reject(new KubeApiError(0, e.message, what)));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+        bodyOf(res).then((text) => {
           const status = res.statusCode ?? 0;
           if (status < 200 || status >= 300) return reject(new KubeApiError(status, text, what));
           try {
@@ -215,7 +233,7 @@ export class KubeClient {
           } catch (e) {
             reject(new KubeApiError(status, `not JSON: ${(e as Error).message}`, what));
           }
-        });
+        }, (e: Error) => reject(new KubeApiError(0, e.message, what)));
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (e) => reject(new KubeApiError(0, e.message, what)));
@@ -235,9 +253,7 @@ export class KubeClient {
       const req = httpsRequest(url, o, (res) => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => reject(new KubeApiError(status, Buffer.concat(chunks).toString('utf8'), what)));
+          bodyOf(res).then((text) => reject(new KubeApiError(status, text, what)), (e: Error) => reject(new KubeApiError(0, e.message, what)));
           return;
         }
         const lines = createInterface({ input: res, crlfDelay: Infinity });
@@ -245,10 +261,17 @@ export class KubeClient {
         lines.on('error', (e) => reject(new KubeApiError(0, e.message, what)));
         lines.on('line', (line) => {
           if (!line.trim()) return;
+          let event: WatchEvent<T>;
           try {
-            onEvent(JSON.parse(line) as WatchEvent<T>);
+            event = JSON.parse(line) as WatchEvent<T>;
           } catch (e) {
             req.destroy(new Error(`bad watch line: ${(e as Error).message}`));
+            return;
+          }
+          try {
+            onEvent(event);
+          } catch (e) {
+            req.destroy(new Error(`watch handler failed: ${(e as Error).message}`));
           }
         });
         res.on('error', (e) => reject(new KubeApiError(0, e.message, what)));

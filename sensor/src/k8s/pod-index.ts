@@ -4,7 +4,7 @@
 // Events from a container the informer has not seen yet wait, bounded in time and in
 // number, for the pod to appear instead of being reported without it.
 import type * as k8s from '@kubernetes/client-node';
-import type { KubeClient } from './client.ts';
+import { resourcePath, type KubeClient } from './client.ts';
 import { keepWatching } from './watch.ts';
 
 export interface PodContainer {
@@ -190,7 +190,7 @@ export interface PodInformerOptions {
  */
 export async function startPodInformer(opts: PodInformerOptions): Promise<{ stop(): Promise<void> }> {
   const { index } = opts;
-  const kept = keepWatching<k8s.V1Pod>(opts.client, '/api/v1/pods', { fieldSelector: `spec.nodeName=${opts.nodeName}` }, {
+  const kept = keepWatching<k8s.V1Pod>(opts.client, resourcePath({ version: 'v1', plural: 'pods' }), { fieldSelector: `spec.nodeName=${opts.nodeName}` }, {
     onAdd: (p) => index.upsert(p),
     onUpdate: (p) => index.upsert(p),
     onDelete: (p) => index.remove(p),

@@ -102,8 +102,10 @@ export function keepWatching<T extends KubernetesObject>(
     if (stopped) return;
     const now = new Set<string>();
     for (const item of list.items) {
-      now.add(keyOf(item));
-      const before = seen.get(keyOf(item));
+      const k = keyOf(item);
+      now.add(k);
+      // new or changed since the handlers saw it (apply tells add from update)
+      const before = seen.get(k);
       if (!before || before.metadata?.resourceVersion !== item.metadata?.resourceVersion) apply('ADDED', item);
     }
     for (const [k, obj] of [...seen]) if (!now.has(k)) apply('DELETED', obj);

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import type { KubeClient } from '../k8s/client.ts';
+import { resourcePath, type KubeClient } from '../k8s/client.ts';
 import { keepWatching, type KeptWatch } from '../k8s/watch.ts';
 import {
   decodeRuleSet, readRuleset, RULESET_CONFIGMAP, RULESET_LABEL, RulesetError, severityName, sha256Hex,
@@ -128,7 +128,7 @@ export class LiveRuleset {
       if (cm.metadata?.name === RULESET_CONFIGMAP) this.enqueue(cm);
     };
     // The API server may be away at start: the restored ruleset protects meanwhile.
-    this.watch = keepWatching<k8s.V1ConfigMap>(this.opts.client, `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps`, { labelSelector: RULESET_LABEL },
+    this.watch = keepWatching<k8s.V1ConfigMap>(this.opts.client, resourcePath({ version: 'v1', plural: 'configmaps', namespace: ns }), { labelSelector: RULESET_LABEL },
       { onAdd: onChange, onUpdate: onChange },
       (err, retryInMs) => this.opts.log?.warn({ err: String(err), retryInMs }, 'ruleset watch failed; keeping the current ruleset'));
     await this.watch.start();
@@ -172,7 +172,7 @@ export class LiveRuleset {
     try {
       loaded = await readRuleset(main, async (name) => {
         try {
-          return await this.opts.client.call<k8s.V1ConfigMap>('GET', `/api/v1/namespaces/${encodeURIComponent(this.opts.namespace)}/configmaps/${encodeURIComponent(name)}`);
+          return await this.opts.client.call<k8s.V1ConfigMap>('GET', resourcePath({ version: 'v1', plural: 'configmaps', namespace: this.opts.namespace, name }));
         } catch {
           return undefined;
         }

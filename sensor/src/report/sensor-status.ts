@@ -2,7 +2,7 @@
 // and how it is doing, for `kubectl get sensors` and for the operator, which aggregates it
 // into every rule's NODES column. Written at most every intervalMs (a heartbeat even when
 // nothing changed), and soon after a ruleset change, which users wait on.
-import { apiStatus, type KubeClient } from '../k8s/client.ts';
+import { apiStatus, resourcePath, type KubeClient } from '../k8s/client.ts';
 import { API_VERSION, GROUP, VERSION, type Condition, type SensorStatus } from '@vigil/operator/api';
 
 export type StatusSnapshot = Omit<SensorStatus, 'conditions' | 'lastHeartbeat'> & {
@@ -84,15 +84,15 @@ export class SensorStatusReporter {
     const { conditions: _c, ...rest } = snap;
     const status: SensorStatus = { ...rest, conditions: this.conditions(snap, now), lastHeartbeat: now };
     const name = this.opts.node;
-    const collection = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+    const sensors = { group: GROUP, version: VERSION, plural: PLURAL };
     const patchStatus = (): Promise<unknown> =>
-      this.opts.client.call('PATCH', `${collection}/${encodeURIComponent(name)}/status`, { body: { status }, patch: 'merge' });
+      this.opts.client.call('PATCH', resourcePath({ ...sensors, name, sub: 'status' }), { body: { status }, patch: 'merge' });
     try {
       try {
         await patchStatus();
       } catch (err) {
         if (apiStatus(err) !== 404) throw err;
-        await this.opts.client.call('POST', collection, {
+        await this.opts.client.call('POST', resourcePath(sensors), {
           body: { apiVersion: API_VERSION, kind: 'Sensor', metadata: { name, labels: { 'vigil.dev/node': name } }, spec: { node: name } },
         });
         await patchStatus();

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { apiStatus, type KubeClient } from '../k8s/client.ts';
+import { apiStatus, resourcePath, type KubeClient } from '../k8s/client.ts';
 import { API_VERSION, GROUP, VERSION, type SignalSpec, type SignalStatus } from '@vigil/operator/api';
 import { Spool } from './spool.ts';
 import { signalContent, signalName, type Detection } from './signal-content.ts';
@@ -87,16 +87,11 @@ class TokenBucket {
   }
 }
 
-const statusCode = apiStatus;
-
 /** The path of a Signal (or of the namespace's Signals, without a name). */
-function signalPath(namespace: string, name?: string): string {
-  return `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}${name ? `/${encodeURIComponent(name)}` : ''}`;
-}
+const signalPath = (namespace: string, name?: string, sub?: string): string =>
+  resourcePath({ group: GROUP, version: VERSION, plural: PLURAL, namespace, ...(name ? { name } : {}), ...(sub ? { sub } : {}) });
 
-function eventPath(namespace: string, name?: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/events${name ? `/${encodeURIComponent(name)}` : ''}`;
-}
+const eventPath = (namespace: string, name?: string): string => resourcePath({ version: 'v1', plural: 'events', namespace, ...(name ? { name } : {}) });
 
 export class SignalReporter {
   private readonly spool: Spool<SpooledSignal>;
@@ -262,7 +257,7 @@ export class SignalReporter {
       const obj = await this.opts.client.call<{ metadata: { resourceVersion: string }; status?: SignalStatus }>('GET', signalPath(namespace, name));
       return { resourceVersion: obj.metadata.resourceVersion, ...(obj.status ? { status: obj.status } : {}) };
     } catch (err) {
-      if (statusCode(err) === 404) return undefined;
+      if (apiStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -318,7 +313,7 @@ export class SignalReporter {
           obj = { resourceVersion: created.metadata.resourceVersion };
           this.stats.signalsCreated++;
         } catch (err) {
-          const code = statusCode(err);
+          const code = apiStatus(err);
           if (code === 409) continue; // created by our own earlier attempt: read it again
           if (code !== undefined && TERMINAL.has(code)) {
             // The object can never be written (e.g. refused by validation): drop, loudly.
@@ -333,7 +328,7 @@ export class SignalReporter {
       const to = before + count;
       this.writeIntent({ name: s.name, namespace: s.namespace, seqs, to });
       try {
-        await this.opts.client.call('PATCH', `${signalPath(s.namespace, s.name)}/status`, {
+        await this.opts.client.call('PATCH', signalPath(s.namespace, s.name, 'status'), {
           patch: 'merge',
           body: {
             metadata: { resourceVersion: obj.resourceVersion },
@@ -342,7 +337,7 @@ export class SignalReporter {
         });
       } catch (err) {
         this.clearIntent(s.name);
-        if (statusCode(err) === 409 && attempt < 5) continue; // someone (triage, notifications) wrote in between
+        if (apiStatus(err) === 409 && attempt < 5) continue; // someone (triage, notifications) wrote in between
         throw err;
       }
       this.spool.remove(seqs);
@@ -380,13 +375,13 @@ export class SignalReporter {
           try {
             await this.opts.client.call('PATCH', eventPath(s.namespace, name), { patch: 'merge', body: { count: total, lastTimestamp: now, message } });
           } catch (err) {
-            if (statusCode(err) !== 404) throw err;
+            if (apiStatus(err) !== 404) throw err;
             await create(); // expired (events have a TTL) or never written
           }
         }
       } catch (err) {
         // Events are best effort (the Signal is the record); a failure is logged, not retried.
-        if (statusCode(err) !== 409) this.opts.log?.warn({ err: String(err), event: name }, 'event not recorded');
+        if (apiStatus(err) !== 409) this.opts.log?.warn({ err: String(err), event: name }, 'event not recorded');
       }
     }
   }
