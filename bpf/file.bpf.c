@@ -33,7 +33,7 @@ static __always_inline void resolve(struct ev_scratch *ev, __u32 *cur, struct fi
 
 static __always_inline bool approved(struct filter_state *fs, struct ev_scratch *ev, struct file_info *fi)
 {
-	return fs->mode != FILTER_APPROVE || approve_cheap(fs, 0) || approve_built_path(fs, ev, fi);
+	return fs->mode != FILTER_APPROVE || approve_cheap(fs) || approve_built_path(fs, ev, fi);
 }
 
 static __always_inline int finish_one(void *ctx, struct filter_state *fs, struct ev_scratch *ev,
@@ -124,16 +124,17 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 	if (is_task_self(task) || !filter_enter(EVENT_OPEN, &fs))
 		return 0;
 	open_args(task, call, &dirfd, &upath, &flags, &mode);
+	fs.flags = flags;
 	if (ret >= 0)
 		f = task_fd_file(task, ret);
 	/* the hot path: decide on flags and executable, copy nothing */
-	ok = fs.mode != FILTER_APPROVE || approve_cheap(&fs, flags);
+	ok = fs.mode != FILTER_APPROVE || approve_cheap(&fs);
 	if (f && !file_path_of(f, &dentry, &vfsmnt))
 		f = NULL; /* unreadable: the lexical path below */
 	/* f set: file_path_of gave both dentry and vfsmnt */
 	if (!ok && f && (fs.approvers & (APPROVE_NAME | APPROVE_PREFIX))) {
 		bool cache;
-		__u64 seed = prefix_cache_seed(EVENT_OPEN, &cache);
+		__u64 seed = prefix_cache_seed(&fs, &cache);
 
 		pp = parts();
 		if (fs.approvers & APPROVE_PREFIX) {
@@ -157,7 +158,7 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 				if (refused_before(EVENT_OPEN, sig, &slot))
 					return 0;
 			}
-			if (!approve_dentry_name(EVENT_OPEN, dentry)) {
+			if (!approve_dentry_name(&fs, dentry)) {
 				if (slot)
 					*slot = sig;
 				count_filtered(EVENT_OPEN);
@@ -168,7 +169,7 @@ static __always_inline int do_open(void *ctx, long ret, enum open_call call)
 	}
 	/* the opened dentry's name */
 	if (!ok && f && (fs.approvers & APPROVE_NAME))
-		ok = approve_dentry_name(EVENT_OPEN, dentry);
+		ok = approve_dentry_name(&fs, dentry);
 	if (!ok && f && !(fs.approvers & APPROVE_PREFIX)) {
 		count_filtered(EVENT_OPEN);
 		return 0;
@@ -684,6 +685,8 @@ static __always_inline int do_truncate(struct trace_event_raw_sys_exit *ctx, lon
 	e = (struct file_truncate_event *)ev->data;
 	e->ret = ctx->ret;
 	e->length = length;
+	/* the rules see a truncate as an open for writing that truncates (sensor enrich stage) */
+	fs.flags = O_WRONLY | O_TRUNC;
 	return finish_one(ctx, &fs, ev, &e->file, sizeof(*e), dirfd, upath);
 }
 

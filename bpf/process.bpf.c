@@ -145,7 +145,7 @@ int BPF_PROG(tp_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		append_str(ev, &cur, &e->tty, (void *)tty + bpf_core_field_offset(struct tty_struct, name), false);
 
 	/* a script's own path is only in filename (maybe relative): never rule it out here */
-	if (fs.mode == FILTER_APPROVE && !(e->flags & EXEC_F_SCRIPT) && !approve_cheap(&fs, 0) &&
+	if (fs.mode == FILTER_APPROVE && !(e->flags & EXEC_F_SCRIPT) && !approve_cheap(&fs) &&
 	    !approve_built_path(&fs, ev, &e->file)) {
 		e->hdr.flags |= EVENT_F_UNAPPROVED;
 		count_filtered(EVENT_EXEC);

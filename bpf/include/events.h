@@ -502,7 +502,18 @@ struct type_filter {
 	__u32 mode;       /* FILTER_* */
 	__u32 approvers;  /* APPROVE_* | USE_DISCARDERS */
 	__u32 flags_mask;
-	__u32 pad;
+	__u32 need_flags; /* open: the OR of every approver.open_flags of the type (0: none needs flags) */
+};
+
+/*
+ * value of approve_names and approve_prefix: what an approver needs of the event. 0: it
+ * approves any event; else it approves an open (or truncate) only when the open flags
+ * intersect open_flags (a rule "creating a file under /etc/" approves no read there). An
+ * LPM lookup returns the longest prefix only: user space folds the needs of the shorter
+ * prefixes that cover it into its value.
+ */
+struct approver {
+	__u32 open_flags;
 };
 
 #define NAME_KIND_FILE 0
@@ -605,6 +616,7 @@ VIGIL_ASSERT(sizeof(struct kernel_vmwrite_event) == 112, "kernel_vmwrite_event")
 VIGIL_ASSERT(sizeof(struct kernel_ns_event) == 112, "kernel_ns_event");
 VIGIL_ASSERT(sizeof(struct type_filter) == 16, "type_filter");
 VIGIL_ASSERT(sizeof(struct name_key) == 64, "name_key");
+VIGIL_ASSERT(sizeof(struct approver) == 4, "approver");
 VIGIL_ASSERT(sizeof(struct prefix_key) == 128, "prefix_key");
 VIGIL_ASSERT(sizeof(struct type_stats) == 40, "type_stats");
 VIGIL_ASSERT(sizeof(struct kill_verdict) == 8, "kill_verdict");

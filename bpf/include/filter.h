@@ -20,6 +20,8 @@ struct filter_state {
 	__u32 mode;
 	__u32 approvers;
 	__u32 flags_mask;
+	__u32 need_flags;
+	__u32 flags; /* open and truncate: the event's open flags, which approvers may need; else 0 */
 };
 
 /* Every program starts here: false means stop now (counted). */
@@ -34,11 +36,14 @@ static __always_inline bool filter_enter(__u32 type, struct filter_state *fs)
 	fs->mode = FILTER_PASS;
 	fs->approvers = 0;
 	fs->flags_mask = 0;
+	fs->need_flags = 0;
+	fs->flags = 0;
 	if (!tf)
 		return true;
 	fs->mode = tf->mode;
 	fs->approvers = tf->approvers;
 	fs->flags_mask = tf->flags_mask;
+	fs->need_flags = tf->need_flags;
 	if (fs->mode == FILTER_DROP) {
 		if (st)
 			st->filtered += 1;
@@ -65,33 +70,39 @@ static __always_inline void count_filtered(__u32 type)
 		st->filtered += 1;
 }
 
-/* Is the NUL-terminated kernel string `name` an approver of this type and kind? */
-static __always_inline bool approve_name_at(__u32 type, __u32 kind, const void *name)
+/* Does an approver found in a map (or NULL) approve this event? (events.h: struct approver) */
+static __always_inline bool approver_holds(struct filter_state *fs, const struct approver *a)
+{
+	return a && (!a->open_flags || (fs->flags & a->open_flags));
+}
+
+/* Is the NUL-terminated kernel string `name` an approver of this event, of this kind? */
+static __always_inline bool approve_name_at(struct filter_state *fs, __u32 kind, const void *name)
 {
 	struct name_key key = {};
 
-	key.type = type;
+	key.type = fs->type;
 	key.kind = kind;
 	if (bpf_probe_read_kernel_str(key.name, sizeof(key.name), name) <= 0)
 		return true; /* unreadable: cannot rule it out */
-	return bpf_map_lookup_elem(&approve_names, &key) != NULL;
+	return approver_holds(fs, bpf_map_lookup_elem(&approve_names, &key));
 }
 
-static __always_inline bool approve_dentry_name(__u32 type, struct dentry *dentry)
+static __always_inline bool approve_dentry_name(struct filter_state *fs, struct dentry *dentry)
 {
-	return approve_name_at(type, NAME_KIND_FILE, KVIEW(struct dentry, dentry)->d_name.name);
+	return approve_name_at(fs, NAME_KIND_FILE, KVIEW(struct dentry, dentry)->d_name.name);
 }
 
 /* Approvers that need no path: open flags and the executable's basename. */
-static __always_inline bool approve_cheap(struct filter_state *fs, __u32 flags)
+static __always_inline bool approve_cheap(struct filter_state *fs)
 {
-	if ((fs->approvers & APPROVE_FLAGS) && (flags & fs->flags_mask))
+	if ((fs->approvers & APPROVE_FLAGS) && (fs->flags & fs->flags_mask))
 		return true;
 	if (fs->approvers & APPROVE_EXE) {
 		/* typed (BTF) all the way: plain loads, fault-safe where mm is NULL */
 		const unsigned char *exe = bpf_get_current_task_btf()->mm->exe_file->f_path.dentry->d_name.name;
 
-		if (!exe || approve_name_at(fs->type, NAME_KIND_EXE, exe))
+		if (!exe || approve_name_at(fs, NAME_KIND_EXE, exe))
 			return true;
 	}
 	return false;
@@ -127,7 +138,7 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
 		pp->scan.pos = fi->path.off + fi->path.len;
 		pp->scan.stop = fi->path.off;
 		bpf_loop(NAME_MAX + 1, scan_step, NULL, 0);
-		if (approve_name_at(fs->type, NAME_KIND_FILE, &ev->data[BOUNDED(pp->scan.pos, EV_BUF_SIZE - 1)]))
+		if (approve_name_at(fs, NAME_KIND_FILE, &ev->data[BOUNDED(pp->scan.pos, EV_BUF_SIZE - 1)]))
 			return true;
 	}
 	if (fs->approvers & APPROVE_PREFIX) {
@@ -138,7 +149,7 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
 		pp->pkey.prefixlen = 32 + len * 8;
 		pp->pkey.type = fs->type;
 		bpf_probe_read_kernel(pp->pkey.path, sizeof(pp->pkey.path), &ev->data[BOUNDED(fi->path.off, EV_MASK)]);
-		if (bpf_map_lookup_elem(&approve_prefix, &pp->pkey))
+		if (approver_holds(fs, bpf_map_lookup_elem(&approve_prefix, &pp->pkey)))
 			return true;
 	}
 	return false;
@@ -146,8 +157,8 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
 
 /*
  * Remembered refusals (maps.h: prefix_cache), for files opened again and again. The key
- * is the signature of the dentry walk (path.h) seeded with the filter generation and the
- * type: a hit means the same dentries with the same names, parents and d_seq,
+ * is the signature of the dentry walk (path.h) seeded with the filter generation, the
+ * type and the open flags that some approver needs (fs->flags & fs->need_flags): a hit means the same dentries with the same names, parents and d_seq,
  * under the same mounts and root, so the same path and basename, refused by the same
  * prefix and name approvers (user space bumps filter_gen whenever it adds a prefix or a
  * name; removing one only refuses more). Where a type has name approvers only, the key is
@@ -155,13 +166,13 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
  * Only the verdicts of the path are remembered: flags and executable are checked on every
  * event before.
  */
-static __always_inline __u64 prefix_cache_seed(__u32 type, bool *ok)
+static __always_inline __u64 prefix_cache_seed(struct filter_state *fs, bool *ok)
 {
 	__u32 zero = 0;
 	__u64 *gen = bpf_map_lookup_elem(&filter_gen, &zero);
 
 	*ok = gen != NULL;
-	return gen ? sig_mix(*gen, type) : 0;
+	return gen ? sig_mix(*gen, fs->type | (__u64)(fs->flags & fs->need_flags) << 32) : 0;
 }
 
 static __always_inline __u64 *prefix_cache_slot(__u64 sig)

@@ -32,21 +32,21 @@ struct {
 	__type(value, struct type_filter);
 } filters SEC(".maps") __weak;
 
-/* Basename approvers: present key = approved. */
+/* Basename approvers: present key = approved (for the flags in struct approver). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct name_key);
-	__type(value, __u8);
+	__type(value, struct approver);
 } approve_names SEC(".maps") __weak;
 
-/* Path prefix approvers: any match = approved. */
+/* Path prefix approvers: the longest match decides (its struct approver holds the covering prefixes' needs too). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 1024);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct prefix_key);
-	__type(value, __u8);
+	__type(value, struct approver);
 } approve_prefix SEC(".maps") __weak;
 
 /* Active Protection in the kernel: basename of an executed file (name_key, type

@@ -90,7 +90,7 @@ static __always_inline bool approved_by_process(struct filter_state *fs)
 {
 	if (fs->mode != FILTER_APPROVE || (fs->approvers & (APPROVE_NAME | APPROVE_PREFIX)))
 		return true;
-	if (approve_cheap(fs, 0))
+	if (approve_cheap(fs))
 		return true;
 	count_filtered(fs->type);
 	return false;

@@ -19,7 +19,7 @@ describe('kernel filters', { skip: skip ?? false }, () => {
   let other: string;
 
   before(() => {
-    s = openTestSensor({ types: ['exec', 'fork', 'exit', 'open', 'rename'] });
+    s = openTestSensor({ types: ['exec', 'fork', 'exit', 'open', 'rename', 'truncate'] });
     d = realpathSync(mkdtempSync(join(tmpdir(), 'vigil-filter-')));
     other = join(d, 'other.txt');
     writeFileSync(other, 'x');
@@ -147,6 +147,51 @@ describe('kernel filters', { skip: skip ?? false }, () => {
     r = runOps(['open', join(dir, 'other'), 'rdonly', '0']);
     s.drain();
     assert.deepEqual(opensOf(r.pid).map((e) => e.open?.file.path), [join(dir, 'other')]);
+  });
+
+  it('approvers that need open flags: reads where rules watch writes stay in the kernel, never at the cost of a write', () => {
+    const O_WRONLY = 0o1, O_RDWR = 0o2, O_CREAT = 0o100, O_TRUNC = 0o1000;
+    const dir = join(d, 'needs');
+    mkdirSync(join(dir, 'conf'), { recursive: true });
+    const f = join(dir, 'conf', 'f');
+    const g = join(dir, 'g');
+    const secret = join(dir, 'secret');
+    writeFileSync(f, 'x');
+    writeFileSync(g, 'x');
+    // as the rules "create under dir/", "write under dir/conf/", "write a file named secret" plan it
+    const spec = {
+      mode: 'approve' as const,
+      prefixes: [`${dir}/`, `${dir}/conf/`],
+      basenames: ['secret'],
+      requiredFlags: { prefixes: { [`${dir}/`]: O_CREAT, [`${dir}/conf/`]: O_WRONLY | O_RDWR }, basenames: { secret: O_WRONLY | O_RDWR } },
+    };
+    s.kernel.setFilters({ open: spec, truncate: spec });
+    const filtered = (): number => s.kernel.stats().types.open?.filtered ?? 0;
+    const before = filtered();
+    const reads = [g, g, f, f, secret].flatMap((p) => ['open', p, 'rdonly', '0', ':']);
+    let r = runOps([...reads, 'open', g, 'wronly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid), [], 'reads (one of a missing file), and a write where only creating is watched');
+    assert.ok(filtered() - before >= 6, 'refused in the kernel');
+    // the same paths, now with the flags the approvers need: a remembered refusal of a read
+    // does not refuse them; dir/conf/ holds what dir/ approves (create) too
+    r = runOps([
+      'open', g, 'rdonly,creat', '0600', ':', 'open', f, 'wronly', '0', ':', 'open', f, 'rdonly,creat', '0600', ':',
+      'open', secret, 'wronly,creat', '0600', ':', 'open', f, 'rdonly', '0', ':', 'truncate', f, '0', ':', 'truncate', g, '0',
+    ]);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => [e.open?.file.path, e.open?.flags]), [
+      [g, O_CREAT],
+      [f, O_WRONLY],
+      [f, O_CREAT],
+      [secret, O_WRONLY | O_CREAT],
+      [f, O_WRONLY | O_TRUNC], // truncate: a write that truncates, approved by dir/conf/; not g, where only creating is watched
+    ]);
+    // a truncate meets the flags approver of open rules (open.flags & O_TRUNC > 0)
+    s.kernel.setFilters({ open: { mode: 'approve', flagsMask: O_TRUNC }, truncate: { mode: 'approve', flagsMask: O_TRUNC } });
+    r = runOps(['truncate', g, '0', ':', 'open', g, 'rdonly', '0']);
+    s.drain();
+    assert.deepEqual(opensOf(r.pid).map((e) => [e.open?.file.path, e.open?.flags]), [[g, O_WRONLY | O_TRUNC]]);
   });
 
   it('approves a rename by its source or its destination basename', () => {

@@ -24,6 +24,20 @@ const RULES: RuleSource[] = [
   { id: 'tmp', expression: 'chmod.file.name =~ "*.sh"' },
 ];
 
+function assertSuperset(rs: ReturnType<typeof compileRuleset>, seed: number): void {
+  const plan = rs.filterPlan();
+  const r = new Rand(seed);
+  let matched = 0;
+  for (let i = 0; i < 20000; i++) {
+    const ev = randomEvent(r);
+    if (rs.evaluate(ev).length > 0) {
+      matched++;
+      assert.ok(planPasses(plan, ev), `plan drops a matching event: ${JSON.stringify(ev).slice(0, 300)}`);
+    }
+  }
+  assert.ok(matched > 100, `only ${matched} random events matched: the property test is too weak`);
+}
+
 describe('kernel filter plan', () => {
   const rs = compileRuleset({ rules: RULES });
   const plan = rs.filterPlan();
@@ -36,6 +50,8 @@ describe('kernel filter plan', () => {
       pathPrefixes: ['/etc/pam.d/', '/root/.ssh/'],
       executables: ['curl', 'wget'],
       openFlags: 0o1000,
+      // shadow: only opens for writing; creat: only creating opens by curl/wget
+      requiredFlags: { basenames: { gshadow: 3, shadow: 3 }, executables: { curl: 0o100, wget: 0o100 } },
     });
     assert.deepEqual(plan.unlink?.basenames, ['passwd']);
     assert.deepEqual(plan.unlink?.pathPrefixes, ['/var/log/']);
@@ -51,28 +67,57 @@ describe('kernel filter plan', () => {
   it('drops event types no rule needs', () => assert.equal(plan.ptrace?.mode, 'none'));
   it('uses executables for the acting process', () => {
     const p = compileRuleset({ rules: RULES.filter((x) => x.id === 'shell') }).filterPlan();
-    assert.deepEqual(p.exec, { mode: 'approvers', basenames: [], pathPrefixes: [], executables: ['bash', 'sh'], openFlags: 0 });
+    assert.deepEqual(p.exec, { mode: 'approvers', basenames: [], pathPrefixes: [], executables: ['bash', 'sh'], openFlags: 0, requiredFlags: {} });
   });
   it('lets through an event matching each kind of approver', () => {
-    assert.ok(planPasses(plan, openEvent('/etc/shadow', 0)));
+    assert.ok(planPasses(plan, openEvent('/etc/shadow', 1)));
     assert.ok(planPasses(plan, openEvent('/etc/pam.d/sshd', 0)));
     assert.ok(planPasses(plan, openEvent('/x/y', 0o1000)));
-    assert.ok(planPasses(plan, openEvent('/x/y', 0, proc('/usr/bin/wget'))));
+    assert.ok(planPasses(plan, openEvent('/x/y', 0o100, proc('/usr/bin/wget'))));
     assert.ok(!planPasses(plan, openEvent('/usr/lib/libc.so', 0)));
   });
-
-  it('is a superset of the rules: every matching random event passes (property)', () => {
-    const r = new Rand(42);
-    let matched = 0;
-    for (let i = 0; i < 20000; i++) {
-      const ev = randomEvent(r);
-      if (rs.evaluate(ev).length > 0) {
-        matched++;
-        assert.ok(planPasses(plan, ev), `plan drops a matching event: ${JSON.stringify(ev).slice(0, 300)}`);
-      }
-    }
-    assert.ok(matched > 100, `only ${matched} random events matched: the property test is too weak`);
+  it('keeps the flags a rule asks for on the approver it chose', () => {
+    assert.ok(!planPasses(plan, openEvent('/etc/shadow', 0)), 'a read of /etc/shadow matches no rule');
+    assert.ok(!planPasses(plan, openEvent('/x/y', 0, proc('/usr/bin/curl'))), 'curl reading matches no rule');
+    assert.ok(planPasses(plan, openEvent('/x/y', 0o100, proc('/usr/bin/curl'))));
+    const p = compileRuleset({
+      rules: [
+        { id: 'create', expression: 'open.file.path =~ "/etc/**" && open.flags & O_CREAT > 0' },
+        { id: 'write', expression: 'open.flags & (O_WRONLY|O_RDWR) > 0 && open.file.path =~ "/etc/pam.d/*"' },
+        { id: 'read', expression: 'open.file.path =~ "/etc/ssh/*"' },
+        { id: 'nested', expression: 'open.flags & O_TRUNC > 0 && (open.file.name == "a" || open.file.path == "/etc/b")' },
+        { id: 'both', expression: 'open.file.name == "a" && open.flags & O_APPEND > 0' },
+      ],
+    }).filterPlan().open;
+    assert.deepEqual(p?.requiredFlags, { basenames: { a: 0o3000, b: 0o1000 }, pathPrefixes: { '/etc/': 0o100, '/etc/pam.d/': 3 } });
+    assert.deepEqual(p?.pathPrefixes, ['/etc/', '/etc/pam.d/', '/etc/ssh/']);
+    const passes = (path: string, flags: number): boolean => planPasses({ open: p }, openEvent(path, flags));
+    assert.ok(!passes('/etc/passwd', 0));
+    assert.ok(passes('/etc/passwd', 0o100));
+    assert.ok(passes('/etc/ssh/sshd_config', 0));
+    assert.ok(!passes('/etc/pam.d/sshd', 0));
+    assert.ok(passes('/etc/pam.d/sshd', 0o100), 'the covering /etc/ approves creating it');
+    assert.ok(passes('/etc/pam.d/sshd', 1));
+    assert.ok(!passes('/x/a', 0));
+    assert.ok(passes('/x/a', 0o2000));
   });
+
+  it('is a superset of the rules: every matching random event passes (property)', () => assertSuperset(rs, 42));
+  it('is a superset with flags on the approvers (property)', () =>
+    assertSuperset(
+      compileRuleset({
+        rules: [
+          { id: 'w', expression: 'open.file.path =~ "/etc/**" && open.flags & (O_WRONLY|O_RDWR) > 0' },
+          { id: 'c', expression: '(open.flags & O_CREAT > 0 && open.file.name in ["a", "passwd"]) || open.file.path =~ "/etc/ssh/*"' },
+          { id: 't', expression: 'open.flags & O_TRUNC > 0 && process.file.name == "bash"' },
+          { id: 'r', expression: 'open.file.path =~ "/tmp/*" && open.flags & O_CREAT > 0 && open.flags & O_WRONLY > 0' },
+          { id: 'u', expression: 'open.file.name == "passwd" && process.uid == 0' },
+          { id: 'x', expression: 'open.file.name == "environ" && process.file.name == "cat"' },
+          { id: 'm', expression: 'open.file.path =~ "/tmp/*" && (open.flags & O_CREAT > 0 || process.file.name == "bash")' },
+        ],
+      }),
+      9,
+    ));
 });
 
 describe('discarders', () => {

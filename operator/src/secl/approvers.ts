@@ -10,6 +10,11 @@
 //   - pathPrefixes: the event's file path starts with one (rename/link: source or destination)
 //   - executables:  the acting process's executable basename (exec: the new program)
 //   - openFlags:    open events whose flags & openFlags != 0
+// A file or executable approver may hold only for some open flags: in `open.file.path =~
+// "/etc/**" && open.flags & O_CREAT > 0` the prefix /etc/ approves creating opens only
+// (requiredFlags: approver -> mask; the approver passes an open when flags & mask != 0).
+// Without that, every read under /etc/ would reach user space for a rule about creating
+// files there.
 //
 // Discarders: after an event matched nothing, if no rule of its type can match ANY event
 // on the same file (rules evaluated in three-valued logic with only the file's path and
@@ -20,24 +25,49 @@ import { Compiler, type BoolFn, type EvalCtx } from './compiler.ts';
 import type { FileInfo, SeclEvent, SeclEventType } from './event.ts';
 import { literalPrefix } from './glob.ts';
 import { RULE_EVENT_TYPES } from './model.ts';
-import type { EventFilter, FilterPlan } from './types.ts';
+import type { EventFilter, FilterPlan, RequiredFlags } from './types.ts';
+
+/** Approver value -> the open flags it needs (ANY_FLAGS: none; else flags & mask != 0). */
+type Needs = Map<string, number>;
 
 interface Approvers {
-  basenames: Set<string>;
-  prefixes: Set<string>;
-  executables: Set<string>;
+  basenames: Needs;
+  prefixes: Needs;
+  executables: Needs;
   openFlags: number;
 }
 
-const none = (): Approvers => ({ basenames: new Set(), prefixes: new Set(), executables: new Set(), openFlags: 0 });
+const ANY_FLAGS = 0;
+const none = (): Approvers => ({ basenames: new Map(), prefixes: new Map(), executables: new Map(), openFlags: 0 });
+
+/** Either requirement passes: ANY_FLAGS absorbs, masks add up. */
+const either = (a: number, b: number): number => (a === ANY_FLAGS || b === ANY_FLAGS ? ANY_FLAGS : a | b);
+
+function mergeNeeds(a: Needs, b: Needs): Needs {
+  const out = new Map(a);
+  for (const [k, v] of b) out.set(k, out.has(k) ? either(out.get(k) as number, v) : v);
+  return out;
+}
 
 function union(a: Approvers, b: Approvers): Approvers {
   return {
-    basenames: new Set([...a.basenames, ...b.basenames]),
-    prefixes: new Set([...a.prefixes, ...b.prefixes]),
-    executables: new Set([...a.executables, ...b.executables]),
+    basenames: mergeNeeds(a.basenames, b.basenames),
+    prefixes: mergeNeeds(a.prefixes, b.prefixes),
+    executables: mergeNeeds(a.executables, b.executables),
     openFlags: a.openFlags | b.openFlags,
   };
+}
+
+const isFlagsOnly = (a: Approvers): boolean => a.openFlags !== 0 && !a.basenames.size && !a.prefixes.size && !a.executables.size;
+
+/**
+ * a's approvers within a conjunction that also implies `flags & mask != 0`: each approver
+ * that held for any flags now needs mask (one that already needs flags keeps its own: both
+ * are implied, either is a valid filter).
+ */
+function needing(a: Approvers, mask: number): Approvers {
+  const tighten = (n: Needs): Needs => new Map([...n].map(([k, v]) => [k, v === ANY_FLAGS ? mask : v]));
+  return { basenames: tighten(a.basenames), prefixes: tighten(a.prefixes), executables: tighten(a.executables), openFlags: a.openFlags };
 }
 
 /** Lower is better: file approvers are the most selective, flags the least. */
@@ -55,18 +85,18 @@ function fromLiteral(kind: 'path' | 'name', target: 'file' | 'exe', lit: TNode):
   if (lit.k === 'const' && typeof lit.value === 'string') {
     const b = kind === 'path' ? basename(lit.value) : lit.value;
     if (!b) return null;
-    names.add(b);
+    names.set(b, ANY_FLAGS);
     return out;
   }
   if (lit.k === 'pattern' && kind === 'path' && lit.value.startsWith('/')) {
     const last = lit.value.slice(lit.value.lastIndexOf('/') + 1);
     if (last && !last.includes('*')) {
-      names.add(last);
+      names.set(last, ANY_FLAGS);
       return out;
     }
     const prefix = literalPrefix(lit.value);
     if (target === 'file' && prefix.length > 1) {
-      out.prefixes.add(prefix);
+      out.prefixes.set(prefix, ANY_FLAGS);
       return out;
     }
   }
@@ -94,7 +124,11 @@ function approversOf(n: TNode, type: SeclEventType): Approvers | null {
   switch (n.k) {
     case 'and': {
       const found = n.items.map((i) => approversOf(i, type)).filter((a): a is Approvers => a !== null);
-      return found.sort((a, b) => rank(a) - rank(b))[0] ?? null;
+      const best = found.sort((a, b) => rank(a) - rank(b))[0];
+      if (!best || type !== 'open') return best ?? null;
+      // another conjunct on the flags alone: the chosen approvers hold only with those flags
+      const flags = found.find((a) => a !== best && isFlagsOnly(a));
+      return flags ? needing(best, flags.openFlags) : best;
     }
     case 'or': {
       let acc: Approvers | null = none();
@@ -147,7 +181,7 @@ export function buildFilterPlan(r: RulesByType): FilterPlan {
   const plan: FilterPlan = {};
   for (const type of RULE_EVENT_TYPES) {
     const rules = r.checkedRules(type);
-    const filter: EventFilter = { mode: 'none', basenames: [], pathPrefixes: [], executables: [], openFlags: 0 };
+    const filter: EventFilter = { mode: 'none', basenames: [], pathPrefixes: [], executables: [], openFlags: 0, requiredFlags: {} };
     if (rules.length > 0) {
       let acc: Approvers | null = none();
       for (const rule of rules) {
@@ -157,10 +191,11 @@ export function buildFilterPlan(r: RulesByType): FilterPlan {
       }
       if (acc) {
         filter.mode = 'approvers';
-        filter.basenames = [...acc.basenames].sort();
-        filter.pathPrefixes = [...acc.prefixes].sort();
-        filter.executables = [...acc.executables].sort();
+        filter.basenames = [...acc.basenames.keys()].sort();
+        filter.pathPrefixes = [...acc.prefixes.keys()].sort();
+        filter.executables = [...acc.executables.keys()].sort();
         filter.openFlags = acc.openFlags;
+        filter.requiredFlags = requiredFlagsOf(acc);
       } else {
         filter.mode = 'all';
       }
@@ -168,6 +203,15 @@ export function buildFilterPlan(r: RulesByType): FilterPlan {
     plan[type] = filter;
   }
   return plan;
+}
+
+function requiredFlagsOf(a: Approvers): RequiredFlags {
+  const out: RequiredFlags = {};
+  for (const [key, needs] of [['basenames', a.basenames], ['pathPrefixes', a.prefixes], ['executables', a.executables]] as const) {
+    const conditional = [...needs].filter(([, v]) => v !== ANY_FLAGS).sort(([x], [y]) => (x < y ? -1 : 1));
+    if (conditional.length) out[key] = Object.fromEntries(conditional);
+  }
+  return out;
 }
 
 /** The files an event is about: the file, and for rename/link the destination too. */
@@ -188,12 +232,18 @@ export function planPasses(plan: FilterPlan, ev: SeclEvent): boolean {
   const f = plan[ev.type];
   if (!f || f.mode === 'none') return false;
   if (f.mode === 'all') return true;
+  const flags = ev.type === 'open' ? (ev.open?.flags ?? 0) : 0;
+  // an approver listed in requiredFlags holds only for opens with one of its flags
+  const holds = (kind: keyof RequiredFlags, value: string): boolean => {
+    const mask = f.requiredFlags[kind]?.[value];
+    return mask === undefined || (ev.type === 'open' && (flags & mask) !== 0);
+  };
   for (const file of eventFiles(ev)) {
-    if (f.basenames.includes(file.name)) return true;
-    if (f.pathPrefixes.some((p) => file.path.startsWith(p))) return true;
+    if (f.basenames.includes(file.name) && holds('basenames', file.name)) return true;
+    if (f.pathPrefixes.some((p) => file.path.startsWith(p) && holds('pathPrefixes', p))) return true;
   }
-  if (f.executables.includes(ev.process.file.name)) return true;
-  if (ev.type === 'open' && ((ev.open?.flags ?? 0) & f.openFlags) !== 0) return true;
+  if (f.executables.includes(ev.process.file.name) && holds('executables', ev.process.file.name)) return true;
+  if (ev.type === 'open' && (flags & f.openFlags) !== 0) return true;
   return false;
 }
 

@@ -38,9 +38,12 @@ export function dnsEvent(name: string, qtype = 1, by: ProcessContext = proc('/us
 /** A small deterministic PRNG (LCG), so property tests replay. */
 export class Rand {
   constructor(private seed: number) {}
+  /** mulberry32: every bit mixes (the low bits of a plain LCG cycle, and some seeds repeat one event) */
   int(n: number): number {
-    this.seed = (this.seed * 1103515245 + 12345) % 2147483648;
-    return this.seed % n;
+    this.seed = (this.seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(this.seed ^ (this.seed >>> 15), 1 | this.seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % n;
   }
   pick<T>(xs: readonly T[]): T {
     return xs[this.int(xs.length)] as T;

@@ -132,6 +132,17 @@ export interface EventFilter {
   executables: string[];
   /** open events: pass when flags & openFlags != 0. 0 = no flags approver. */
   openFlags: number;
+  /**
+   * open events: approvers above that hold only for some flags (value -> mask: the approver
+   * passes an open when flags & mask != 0). An approver not listed holds for any flags.
+   */
+  requiredFlags: RequiredFlags;
+}
+
+export interface RequiredFlags {
+  basenames?: Record<string, number>;
+  pathPrefixes?: Record<string, number>;
+  executables?: Record<string, number>;
 }
 
 export type FilterPlan = Partial<Record<SeclEventType, EventFilter>>;

@@ -11,6 +11,9 @@ import {
   FILTER_PASS,
   USE_DISCARDERS,
   USE_KILL_EXEC,
+  NAME_KIND_EXE,
+  NAME_KIND_FILE,
+  readApprover,
   readTypeFilter,
 } from '../wire/wire.generated.ts';
 import type { NativeSensor } from '../native/addon.ts';
@@ -32,12 +35,44 @@ describe('planFilters', () => {
       mode: FILTER_APPROVE,
       approvers: APPROVE_NAME | APPROVE_PREFIX | APPROVE_EXE | APPROVE_FLAGS | USE_DISCARDERS,
       flagsMask: 0o100,
+      needFlags: 0,
     });
     assert.equal(modeOf(plan, EventType.EVENT_EXEC).mode, FILTER_PASS);
     assert.equal(modeOf(plan, EventType.EVENT_UNLINK).mode, FILTER_DROP);
     assert.equal(plan.names.length, 2);
     assert.equal(plan.prefixes.length, 1);
     assert.deepEqual(plan.notes, []);
+  });
+
+  it('gives each approver the open flags it needs, folding shorter prefixes into the longer ones they cover', () => {
+    const requiredFlags = { basenames: { shadow: 3 }, prefixes: { '/etc/': 0o100, '/etc/pam.d/': 3, '/var/log/': 3 }, exeNames: { curl: 0o100 } };
+    const spec = { mode: 'approve' as const, basenames: ['shadow', 'passwd'], prefixes: ['/etc/', '/etc/pam.d/', '/etc/ssh/', '/var/', '/var/log/'], exeNames: ['curl'], requiredFlags };
+    const plan = planFilters({ open: spec, rename: spec }, ['open', 'rename']);
+    const need = (e: { key: Buffer; value: Buffer } | undefined): number => readApprover(e?.value as Buffer, 0, 0).openFlags;
+    const prefix = (type: number, p: string) => need(plan.prefixes.find((e) => e.key.equals(prefixKey(type, p).key)));
+    const name = (type: number, kind: number, n: string) => need(plan.names.find((e) => e.key.equals(nameKey(type, kind, n) as Buffer)));
+    const open = EventType.EVENT_OPEN;
+    assert.equal(prefix(open, '/etc/'), 0o100);
+    assert.equal(prefix(open, '/etc/pam.d/'), 0o103, 'written under /etc/, or created as anything under /etc/ is');
+    assert.equal(prefix(open, '/etc/ssh/'), 0, 'needs nothing itself');
+    assert.equal(prefix(open, '/var/log/'), 0, '/var/ covers it and needs nothing');
+    assert.equal(name(open, NAME_KIND_FILE, 'shadow'), 3);
+    assert.equal(name(open, NAME_KIND_FILE, 'passwd'), 0);
+    assert.equal(name(open, NAME_KIND_EXE, 'curl'), 0o100);
+    assert.equal(modeOf(plan, open).needFlags, 0o103);
+    // other types have no open flags: their approvers need nothing
+    const rename = EventType.EVENT_RENAME;
+    assert.equal(prefix(rename, '/etc/pam.d/'), 0);
+    assert.equal(name(rename, NAME_KIND_FILE, 'shadow'), 0);
+    assert.equal(modeOf(plan, rename).needFlags, 0);
+  });
+
+  it('merges prefixes that are alike once shortened', () => {
+    const a = `/${'a'.repeat(130)}/x`;
+    const b = `/${'a'.repeat(130)}/y`;
+    const plan = planFilters({ open: { mode: 'approve', prefixes: [a, b], requiredFlags: { prefixes: { [a]: 1 } } } }, ['open']);
+    assert.equal(plan.prefixes.length, 1);
+    assert.equal(readApprover(plan.prefixes[0]?.value as Buffer, 0, 0).openFlags, 0, 'b needs nothing');
   });
 
   it('widens rather than narrows: a name too long for a key makes the type pass everything', () => {
@@ -107,14 +142,21 @@ describe('KernelFilters', () => {
     calls.length = 0;
     f.apply(planFilters({ open: { mode: 'approve', prefixes: ['/tmp/'], basenames: ['shadow'] } }, ['open']));
     assert.deepEqual(calls.slice(0, 2), ['update approve_names', 'update filter_gen'], 'a new name');
-    assert.equal(gens.length, 3);
-    assert.ok((gens[2] as bigint) > (gens[1] as bigint) && (gens[1] as bigint) > (gens[0] as bigint));
+    calls.length = 0;
+    const required = (flags: number) => planFilters({ open: { mode: 'approve', prefixes: ['/tmp/'], basenames: ['shadow'], requiredFlags: { prefixes: { '/tmp/': flags } } } }, ['open']);
+    f.apply(required(0o100));
+    assert.deepEqual(calls.slice(0, 2), ['update approve_prefix', 'update filter_gen'], 'the same prefix needing other flags');
+    calls.length = 0;
+    f.apply(required(0o100));
+    assert.ok(!calls.includes('update approve_prefix') && !calls.includes('update filter_gen'), 'nothing changed');
+    assert.equal(gens.length, 4);
+    assert.ok((gens[3] as bigint) > (gens[2] as bigint) && (gens[2] as bigint) > (gens[1] as bigint) && (gens[1] as bigint) > (gens[0] as bigint));
   });
 });
 
 describe('fromSeclPlan', () => {
   it('turns the rule engine plan into types and filters; process events always flow', () => {
-    const none = { basenames: [], pathPrefixes: [], executables: [], openFlags: 0 };
+    const none = { basenames: [], pathPrefixes: [], executables: [], openFlags: 0, requiredFlags: {} };
     const { types, spec } = fromSeclPlan({
       open: { ...none, mode: 'approvers', basenames: ['shadow'], openFlags: 0o100 },
       chmod: { ...none, mode: 'all' },
@@ -124,11 +166,14 @@ describe('fromSeclPlan', () => {
     assert.deepEqual(spec.open, { mode: 'approve', basenames: ['shadow'], prefixes: [], exeNames: [], flagsMask: 0o100 });
     assert.deepEqual(spec.truncate, spec.open);
     assert.deepEqual(spec.chmod, { mode: 'pass' });
+    const needing = fromSeclPlan({ open: { ...none, mode: 'approvers', pathPrefixes: ['/etc/'], requiredFlags: { pathPrefixes: { '/etc/': 0o100 } } } }).spec;
+    assert.deepEqual(needing.open?.requiredFlags, { basenames: undefined, prefixes: { '/etc/': 0o100 }, exeNames: undefined });
+    assert.deepEqual(needing.truncate, needing.open);
     assert.equal(spec.fork, undefined);
   });
 
   it('loads DNS responses with connect (for addr.hostname), and the kernel activity types by their SECL names', () => {
-    const none = { basenames: [], pathPrefixes: [], executables: [], openFlags: 0 };
+    const none = { basenames: [], pathPrefixes: [], executables: [], openFlags: 0, requiredFlags: {} };
     const { types, spec } = fromSeclPlan({
       connect: { ...none, mode: 'all' },
       dns: { ...none, mode: 'all' },

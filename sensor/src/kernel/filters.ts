@@ -21,6 +21,7 @@ import {
   VIGIL_APPROVER_PREFIX_MAX,
   writeKillScopeKey,
   writeKillVerdict,
+  writeApprover,
   writeTypeFilter,
 } from '../wire/wire.generated.ts';
 import { EVENT_NAMES, EVENT_TYPES, type EventName } from './event-types.ts';
@@ -36,6 +37,15 @@ export interface TypeFilterSpec {
   readonly exeNames?: readonly string[];
   /** open: approve when (flags & mask) != 0. */
   readonly flagsMask?: number;
+  /**
+   * open and truncate: approvers above that hold only for some open flags (value -> mask:
+   * the approver passes an open when flags & mask != 0). Not listed: any flags.
+   */
+  readonly requiredFlags?: {
+    readonly basenames?: Readonly<Record<string, number>>;
+    readonly prefixes?: Readonly<Record<string, number>>;
+    readonly exeNames?: Readonly<Record<string, number>>;
+  };
   /** Consult the process discarders for this type. */
   readonly useDiscarders?: boolean;
   /**
@@ -50,14 +60,19 @@ export type FilterSpec = Partial<Record<EventName, TypeFilterSpec>>;
 export interface FilterPlan {
   /** filters[type] values, by wire type. */
   readonly modes: ReadonlyArray<{ readonly type: number; readonly value: Buffer }>;
-  /** approve_names keys. */
-  readonly names: readonly Buffer[];
-  /** approve_prefix keys. */
-  readonly prefixes: readonly Buffer[];
+  /** approve_names entries: key and struct approver. */
+  readonly names: ReadonlyArray<MapEntry>;
+  /** approve_prefix entries: key and struct approver (holding the covering prefixes' needs). */
+  readonly prefixes: ReadonlyArray<MapEntry>;
   /** kill_exec entries: key and signal. */
   readonly kills: ReadonlyArray<{ readonly key: Buffer; readonly value: Buffer }>;
   /** Where the plan had to widen the spec (the kernel may pass more, never less). */
   readonly notes: readonly string[];
+}
+
+interface MapEntry {
+  readonly key: Buffer;
+  readonly value: Buffer;
 }
 
 const NAME_KEY = LAYOUT.name_key;
@@ -86,10 +101,44 @@ export function prefixKey(type: number, prefix: string): { key: Buffer; truncate
   return { key, truncated };
 }
 
+/** Either of two needs passes (0: any flags). */
+const eitherNeed = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : a | b);
+
+function approverValue(openFlags: number): Buffer {
+  const value = Buffer.alloc(LAYOUT.approver.size);
+  writeApprover(value, 0, { openFlags });
+  return value;
+}
+
+/**
+ * The prefix entries of one type. The LPM trie answers with the longest matching prefix
+ * only, so each value holds what any prefix covering it approves: /etc/pam.d/ needing write
+ * flags under /etc/ needing none approves every open (as /etc/ alone would).
+ */
+function prefixEntries(needs: ReadonlyArray<{ key: Buffer; need: number }>): MapEntry[] {
+  const byKey = new Map<string, { key: Buffer; need: number }>();
+  for (const n of needs) {
+    const hex = n.key.toString('hex');
+    const seen = byKey.get(hex);
+    byKey.set(hex, seen ? { key: n.key, need: eitherNeed(seen.need, n.need) } : n); // two prefixes shortened alike
+  }
+  const bytesOf = (k: Buffer): Buffer => k.subarray(PREFIX_KEY.fields.path, PREFIX_KEY.fields.path + (k.readUInt32LE(PREFIX_KEY.fields.prefixlen) - 32) / 8);
+  const all = [...byKey.values()];
+  return all.map(({ key, need }) => {
+    const path = bytesOf(key);
+    let folded = need;
+    for (const other of all) {
+      const o = bytesOf(other.key);
+      if (o.length < path.length && path.subarray(0, o.length).equals(o)) folded = eitherNeed(folded, other.need);
+    }
+    return { key, value: approverValue(folded) };
+  });
+}
+
 export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): FilterPlan {
   const modes: Array<{ type: number; value: Buffer }> = [];
-  const names: Buffer[] = [];
-  const prefixes: Buffer[] = [];
+  const names: MapEntry[] = [];
+  const prefixes: MapEntry[] = [];
   const kills: Array<{ key: Buffer; value: Buffer }> = [];
   const notes: string[] = [];
   const on = new Set(enabled);
@@ -98,12 +147,20 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
     const s: TypeFilterSpec = on.has(name) ? (spec[name] ?? { mode: 'pass' }) : { mode: 'drop' };
     let mode = s.mode === 'drop' ? FILTER_DROP : s.mode === 'approve' ? FILTER_APPROVE : FILTER_PASS;
     let approvers = s.useDiscarders ? USE_DISCARDERS : 0;
-    const typeNames: Buffer[] = [];
-    const typePrefixes: Buffer[] = [];
+    const typeNames: MapEntry[] = [];
+    const typePrefixes: Array<{ key: Buffer; need: number }> = [];
+    // what approvers need of the open flags (the kernel checks them on open and truncate only)
+    const needs = name === 'open' || name === 'truncate' ? s.requiredFlags : undefined;
+    let needFlags = 0;
+    const needOf = (m: Readonly<Record<string, number>> | undefined, v: string): number => {
+      const n = m && Object.hasOwn(m, v) ? (m[v] as number) >>> 0 : 0;
+      needFlags |= n;
+      return n;
+    };
     if (mode === FILTER_APPROVE) {
-      for (const [kind, list, bit] of [
-        [NAME_KIND_FILE, s.basenames, APPROVE_NAME],
-        [NAME_KIND_EXE, s.exeNames, APPROVE_EXE],
+      for (const [kind, list, bit, need] of [
+        [NAME_KIND_FILE, s.basenames, APPROVE_NAME, needs?.basenames],
+        [NAME_KIND_EXE, s.exeNames, APPROVE_EXE, needs?.exeNames],
       ] as const) {
         for (const n of list ?? []) {
           const key = nameKey(type, kind, n);
@@ -113,22 +170,23 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
             mode = FILTER_PASS;
             break;
           }
-          typeNames.push(key);
+          typeNames.push({ key, value: approverValue(needOf(need, n)) });
           approvers |= bit;
         }
       }
       for (const p of s.prefixes ?? []) {
         const { key, truncated } = prefixKey(type, p);
         if (truncated) notes.push(`${name}: prefix "${p.slice(0, 24)}..." shortened to ${VIGIL_APPROVER_PREFIX_MAX} bytes`);
-        typePrefixes.push(key);
+        typePrefixes.push({ key, need: needOf(needs?.prefixes, p) });
         approvers |= APPROVE_PREFIX;
       }
       if (s.flagsMask) approvers |= APPROVE_FLAGS;
     }
     if (mode === FILTER_APPROVE) {
       names.push(...typeNames);
-      prefixes.push(...typePrefixes);
+      prefixes.push(...prefixEntries(typePrefixes));
     } else {
+      needFlags = 0;
       approvers &= USE_DISCARDERS;
     }
     if (name === 'exec') {
@@ -145,7 +203,7 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
       }
     }
     const value = Buffer.alloc(TYPE_FILTER_SIZE);
-    writeTypeFilter(value, 0, { mode, approvers, flagsMask: mode === FILTER_APPROVE ? (s.flagsMask ?? 0) : 0 });
+    writeTypeFilter(value, 0, { mode, approvers, flagsMask: mode === FILTER_APPROVE ? (s.flagsMask ?? 0) : 0, needFlags });
     modes.push({ type, value });
   }
   return { modes, names, prefixes, kills, notes };
@@ -153,35 +211,36 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
 
 /** The filter maps of one loaded sensor, and what this process has written into them. */
 export class KernelFilters {
-  private names = new Map<string, Buffer>();
-  private prefixes = new Map<string, Buffer>();
+  /** What this process wrote into approve_names and approve_prefix: key (hex) -> entry. */
+  private names = new Map<string, MapEntry>();
+  private prefixes = new Map<string, MapEntry>();
   private kills = new Map<string, Buffer>();
   private readonly one = Buffer.from([1]);
 
   constructor(private readonly sensor: NativeSensor) {}
 
   apply(plan: FilterPlan): void {
-    const nextNames = new Map(plan.names.map((k) => [k.toString('hex'), k]));
-    const nextPrefixes = new Map(plan.prefixes.map((k) => [k.toString('hex'), k]));
-    let added = false;
-    for (const [hex, k] of nextNames) {
-      if (this.names.has(hex)) continue;
-      this.sensor.mapUpdate('approve_names', k, this.one);
-      added = true;
-    }
-    for (const [hex, k] of nextPrefixes) {
-      if (this.prefixes.has(hex)) continue;
-      this.sensor.mapUpdate('approve_prefix', k, this.one);
-      added = true;
+    const nextNames = new Map(plan.names.map((e) => [e.key.toString('hex'), e]));
+    const nextPrefixes = new Map(plan.prefixes.map((e) => [e.key.toString('hex'), e]));
+    let changed = false;
+    for (const [map, next, now] of [
+      ['approve_names', nextNames, this.names],
+      ['approve_prefix', nextPrefixes, this.prefixes],
+    ] as const) {
+      for (const [hex, e] of next) {
+        if (now.get(hex)?.value.equals(e.value)) continue;
+        this.sensor.mapUpdate(map, e.key, e.value);
+        changed = true;
+      }
     }
     // the kernel remembers the opens its name and prefix approvers refused (bpf/include/filter.h):
-    // a new approver makes them stale (a removed one only refuses more)
-    if (added) this.bumpGeneration();
+    // a new approver, or one that needs other flags, makes them stale (a removed one only refuses more)
+    if (changed) this.bumpGeneration();
     const nextKills = new Map(plan.kills.map(({ key }) => [key.toString('hex'), key]));
     for (const { key, value } of plan.kills) this.sensor.mapUpdate('kill_exec', key, value);
     for (const { type, value } of plan.modes) this.sensor.mapUpdate('filters', u32(type), value);
-    for (const [hex, k] of this.names) if (!nextNames.has(hex)) this.sensor.mapDelete('approve_names', k);
-    for (const [hex, k] of this.prefixes) if (!nextPrefixes.has(hex)) this.sensor.mapDelete('approve_prefix', k);
+    for (const [hex, e] of this.names) if (!nextNames.has(hex)) this.sensor.mapDelete('approve_names', e.key);
+    for (const [hex, e] of this.prefixes) if (!nextPrefixes.has(hex)) this.sensor.mapDelete('approve_prefix', e.key);
     for (const [hex, k] of this.kills) if (!nextKills.has(hex)) this.sensor.mapDelete('kill_exec', k);
     this.names = nextNames;
     this.prefixes = nextPrefixes;
@@ -255,12 +314,20 @@ export function fromSeclPlan(plan: SeclFilterPlan): { types: EventName[]; spec: 
       spec[name] = { mode: 'pass' };
       continue;
     }
+    const required = f.requiredFlags;
     spec[name] = {
       mode: 'approve',
       basenames: f.basenames,
       prefixes: f.pathPrefixes,
       exeNames: f.executables,
-      ...(name === 'open' || name === 'truncate' ? { flagsMask: f.openFlags } : {}),
+      ...(name === 'open' || name === 'truncate'
+        ? {
+            flagsMask: f.openFlags,
+            ...(required.basenames || required.pathPrefixes || required.executables
+              ? { requiredFlags: { basenames: required.basenames, prefixes: required.pathPrefixes, exeNames: required.executables } }
+              : {}),
+          }
+        : {}),
     };
   }
   // exec approvers only flag events (the cache needs every exec); fork and exit always pass

@@ -188,7 +188,8 @@ export const LAYOUT = {
   kernel_memfd_event: { size: 96, fields: { hdr: 0, ret: 80, flags: 88, name: 92 } },
   kernel_vmwrite_event: { size: 112, fields: { hdr: 0, ret: 80, pid: 88, liovcnt: 92, riovcnt: 96, flags: 100, remote_addr: 104 } },
   kernel_ns_event: { size: 112, fields: { hdr: 0, ret: 80, flags: 88, fd: 96, ns_type: 100, ns_inum: 104, pad: 108 } },
-  type_filter: { size: 16, fields: { mode: 0, approvers: 4, flags_mask: 8, pad: 12 } },
+  type_filter: { size: 16, fields: { mode: 0, approvers: 4, flags_mask: 8, need_flags: 12 } },
+  approver: { size: 4, fields: { open_flags: 0 } },
   name_key: { size: 64, fields: { type: 0, kind: 4, name: 8 } },
   prefix_key: { size: 128, fields: { prefixlen: 0, type: 4, path: 8 } },
   type_stats: { size: 40, fields: { seen: 0, sent: 8, filtered: 16, discarded: 24, lost: 32 } },
@@ -1037,6 +1038,7 @@ export interface TypeFilter {
   mode: number;
   approvers: number;
   flagsMask: number;
+  needFlags: number;
 }
 
 /** Reads struct type_filter at offset o of b; strings (vstr) are relative to the record at base. */
@@ -1046,6 +1048,7 @@ export function readTypeFilter(b: Buffer, base: number, o: number): TypeFilter {
     mode: b.readUInt32LE(o),
     approvers: b.readUInt32LE(o + 4),
     flagsMask: b.readUInt32LE(o + 8),
+    needFlags: b.readUInt32LE(o + 12),
   };
 }
 
@@ -1054,6 +1057,24 @@ export function writeTypeFilter(b: Buffer, o: number, v: TypeFilter): void {
   b.writeUInt32LE(v.mode, o);
   b.writeUInt32LE(v.approvers, o + 4);
   b.writeUInt32LE(v.flagsMask, o + 8);
+  b.writeUInt32LE(v.needFlags, o + 12);
+}
+
+export interface Approver {
+  openFlags: number;
+}
+
+/** Reads struct approver at offset o of b; strings (vstr) are relative to the record at base. */
+export function readApprover(b: Buffer, base: number, o: number): Approver {
+  void base;
+  return {
+    openFlags: b.readUInt32LE(o),
+  };
+}
+
+/** Writes struct approver at offset o of b (padding left as it is: zero it first). */
+export function writeApprover(b: Buffer, o: number, v: Approver): void {
+  b.writeUInt32LE(v.openFlags, o);
 }
 
 export interface NameKey {
