@@ -128,6 +128,26 @@ test('a status write that landed before a crash is not counted again', async () 
   assert.equal(signalsIn(kubeconfig, ns)[0]?.status?.count, 1);
 });
 
+test('a status write whose answer was lost is not counted again', async () => {
+  const ns = namespace('report-lost');
+  const client = KubeClient.fromKubeconfig(kubeconfig);
+  const call = client.call.bind(client);
+  let lost = 0;
+  // the first status write reaches the apiserver, its answer does not reach the reporter
+  client.call = (async (method: Parameters<typeof call>[0], path: string, opts?: Parameters<typeof call>[2]) => {
+    const out = await call(method, path, opts);
+    if (method === 'PATCH' && path.endsWith('/status') && lost++ === 0) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    return out;
+  }) as typeof client.call;
+  const r = new SignalReporter({ client, node: 'node-a', hostNamespace: 'default', spoolDir: mkdtempSync(join(tmpdir(), 'vigil-spool-')), flushMs: 20, writesPerSecond: 200, newSignalsPerRulePerMinute: 1000 });
+  r.report(detection(ns, '/usr/bin/bash'));
+  assert.ok(await r.drain(30_000));
+  await r.stop();
+  assert.equal(lost, 1, 'the lost answer happened once');
+  assert.equal(r.stats.recovered, 1, 'the retry found the write landed');
+  assert.deepEqual(signalsIn(kubeconfig, ns).map((x) => x.status?.count), [1]);
+});
+
 test('the per-rule budget of new Signals holds back a storm, delays it, and loses none', async () => {
   const ns = namespace('report-limit');
   const kc = new k8s.KubeConfig();

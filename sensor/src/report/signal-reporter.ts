@@ -8,7 +8,8 @@
 //                        aggregated like kubelet's (one Event, count and lastTimestamp).
 //
 // Exactly-once counting: before a status write the reporter records an intent (name,
-// spool seqs, the count it will write) in the spool folder. After a crash, an intent whose
+// spool seqs, the count it will write) in the spool folder. After a crash, or a write
+// whose answer never came, an intent whose
 // count is already on the object means the write happened: its records are dropped, not
 // counted again. Only this sensor writes the count of its Signals (the name hashes its
 // node), so "count == intended" cannot be someone else's doing.
@@ -336,8 +337,12 @@ export class SignalReporter {
           },
         });
       } catch (err) {
-        this.clearIntent(s.name);
-        if (apiStatus(err) === 409 && attempt < 5) continue; // someone (triage, notifications) wrote in between
+        const code = apiStatus(err);
+        // A refusal (4xx) wrote nothing. Without an answer (connection lost, timeout, 5xx)
+        // the write may have landed: the intent stays, and the next delivery settles it
+        // (recoverIntents) before counting these records again.
+        if (code !== undefined && code >= 400 && code < 500) this.clearIntent(s.name);
+        if (code === 409 && attempt < 5) continue; // someone (triage, notifications) wrote in between
         throw err;
       }
       this.spool.remove(seqs);
