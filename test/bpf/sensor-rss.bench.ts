@@ -5,7 +5,7 @@
 // pipeline decoded from its own stop line. (pipeline.bench.ts reports the RSS of a test
 // harness running the same pipeline through tsx: a different, bigger process.)
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -69,8 +69,11 @@ async function main(): Promise<void> {
     child.kill('SIGTERM');
     const stop = await waitLog('sensor stopped', 30_000);
     const pipeline = stop.pipeline as { decode?: { records?: number } } | undefined;
+    // the bin runs the TypeScript through tsx when the bundle is missing or older than a source
+    const stale = lines.some((l) => typeof l.msg === 'string' && l.msg.includes('running the TypeScript sources'));
+    const how = !existsSync(join(repo, 'sensor', 'build', 'js', 'vigil-sensor.js')) ? 'tsx: no bundle, make js' : stale ? 'tsx: its bundle is stale, make js' : 'its bundle';
     console.log(
-      `vigil-sensor run (standalone, its bundle): rss ${started.rss.toFixed(0)} MiB once running; after ${pipeline?.decode?.records ?? '?'} events ` +
+      `vigil-sensor run (standalone, ${how}): rss ${started.rss.toFixed(0)} MiB once running; after ${pipeline?.decode?.records ?? '?'} events ` +
         `(${EVENTS} opens at ${RATE / 1000}k/s, every one through the pipeline): rss ${after.rss.toFixed(0)} MiB, peak ${after.hwm.toFixed(0)} MiB; target <= 150 MiB`,
     );
   } finally {
