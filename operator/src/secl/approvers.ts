@@ -40,12 +40,15 @@ interface Approvers {
 const ANY_FLAGS = 0;
 const none = (): Approvers => ({ basenames: new Map(), prefixes: new Map(), executables: new Map(), openFlags: 0 });
 
-/** Either requirement passes: ANY_FLAGS absorbs, masks add up. */
-const either = (a: number, b: number): number => (a === ANY_FLAGS || b === ANY_FLAGS ? ANY_FLAGS : a | b);
+/**
+ * Two approvers of one value, either of which may pass an open: ANY_FLAGS (0) absorbs,
+ * masks add up. The sensor folds LPM prefixes with it too.
+ */
+export const eitherNeed = (a: number, b: number): number => (a === ANY_FLAGS || b === ANY_FLAGS ? ANY_FLAGS : a | b);
 
 function mergeNeeds(a: Needs, b: Needs): Needs {
   const out = new Map(a);
-  for (const [k, v] of b) out.set(k, out.has(k) ? either(out.get(k) as number, v) : v);
+  for (const [k, v] of b) out.set(k, out.has(k) ? eitherNeed(out.get(k) as number, v) : v);
   return out;
 }
 

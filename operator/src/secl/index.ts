@@ -7,7 +7,7 @@ export type { Ast } from './ast.ts';
 export { printAst } from './ast.ts';
 export { parseExpression, parseMacroExpression } from './parser.ts';
 export { checkRules, compileRuleset, evaluateFilter, type CompileOptions, type FilterContext } from './ruleset.ts';
-export { planPasses, eventFiles, DISCARDER_TYPES } from './approvers.ts';
+export { planPasses, eventFiles, eitherNeed, DISCARDER_TYPES } from './approvers.ts';
 export { FIELDS, getField, isDatadogField, RULE_EVENT_TYPES, type FieldDef, type ValueType } from './model.ts';
 export { parseDuration } from './duration.ts';
 export { loadPolicyFile, parsePolicyText, mergePolicies, type LoadedPolicy, type PolicyError } from './policy.ts';

@@ -2,7 +2,7 @@
 // purely from a FilterSpec, then written into the maps with a diff so that a new ruleset
 // never opens a window where an event both rulesets want is dropped: new approvers are
 // added first, then the modes switch, then stale approvers go.
-import type { FilterPlan as SeclFilterPlan } from '@vigil/operator/secl';
+import { eitherNeed, type FilterPlan as SeclFilterPlan } from '@vigil/operator/secl';
 import type { NativeSensor } from '../native/addon.ts';
 import {
   APPROVE_EXE,
@@ -65,7 +65,7 @@ export interface FilterPlan {
   /** approve_prefix entries: key and struct approver (holding the covering prefixes' needs). */
   readonly prefixes: ReadonlyArray<MapEntry>;
   /** kill_exec entries: key and signal. */
-  readonly kills: ReadonlyArray<{ readonly key: Buffer; readonly value: Buffer }>;
+  readonly kills: ReadonlyArray<MapEntry>;
   /** Where the plan had to widen the spec (the kernel may pass more, never less). */
   readonly notes: readonly string[];
 }
@@ -101,9 +101,6 @@ export function prefixKey(type: number, prefix: string): { key: Buffer; truncate
   return { key, truncated };
 }
 
-/** Either of two needs passes (0: any flags). */
-const eitherNeed = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : a | b);
-
 function approverValue(openFlags: number): Buffer {
   const value = Buffer.alloc(LAYOUT.approver.size);
   writeApprover(value, 0, { openFlags });
@@ -115,31 +112,33 @@ function approverValue(openFlags: number): Buffer {
  * only, so each value holds what any prefix covering it approves: /etc/pam.d/ needing write
  * flags under /etc/ needing none approves every open (as /etc/ alone would).
  */
-function prefixEntries(needs: ReadonlyArray<{ key: Buffer; need: number }>): MapEntry[] {
-  const byKey = new Map<string, { key: Buffer; need: number }>();
+function prefixEntries(needs: ReadonlyArray<Need>): MapEntry[] {
+  const byKey = new Map<string, Need & { path: Buffer }>();
   for (const n of needs) {
     const hex = n.key.toString('hex');
     const seen = byKey.get(hex);
-    byKey.set(hex, seen ? { key: n.key, need: eitherNeed(seen.need, n.need) } : n); // two prefixes shortened alike
+    const path = n.key.subarray(PREFIX_KEY.fields.path, PREFIX_KEY.fields.path + (n.key.readUInt32LE(PREFIX_KEY.fields.prefixlen) - 32) / 8);
+    byKey.set(hex, { key: n.key, path, need: seen ? eitherNeed(seen.need, n.need) : n.need }); // two prefixes shortened alike
   }
-  const bytesOf = (k: Buffer): Buffer => k.subarray(PREFIX_KEY.fields.path, PREFIX_KEY.fields.path + (k.readUInt32LE(PREFIX_KEY.fields.prefixlen) - 32) / 8);
   const all = [...byKey.values()];
-  return all.map(({ key, need }) => {
-    const path = bytesOf(key);
+  return all.map(({ key, path, need }) => {
     let folded = need;
-    for (const other of all) {
-      const o = bytesOf(other.key);
-      if (o.length < path.length && path.subarray(0, o.length).equals(o)) folded = eitherNeed(folded, other.need);
-    }
+    for (const o of all) if (o.path.length < path.length && path.subarray(0, o.path.length).equals(o.path)) folded = eitherNeed(folded, o.need);
     return { key, value: approverValue(folded) };
   });
+}
+
+/** An approver's key and the open flags it needs, before it becomes a map entry. */
+interface Need {
+  readonly key: Buffer;
+  readonly need: number;
 }
 
 export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): FilterPlan {
   const modes: Array<{ type: number; value: Buffer }> = [];
   const names: MapEntry[] = [];
   const prefixes: MapEntry[] = [];
-  const kills: Array<{ key: Buffer; value: Buffer }> = [];
+  const kills: MapEntry[] = [];
   const notes: string[] = [];
   const on = new Set(enabled);
   for (const name of EVENT_NAMES) {
@@ -147,16 +146,11 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
     const s: TypeFilterSpec = on.has(name) ? (spec[name] ?? { mode: 'pass' }) : { mode: 'drop' };
     let mode = s.mode === 'drop' ? FILTER_DROP : s.mode === 'approve' ? FILTER_APPROVE : FILTER_PASS;
     let approvers = s.useDiscarders ? USE_DISCARDERS : 0;
-    const typeNames: MapEntry[] = [];
-    const typePrefixes: Array<{ key: Buffer; need: number }> = [];
+    const typeNames: Need[] = [];
+    const typePrefixes: Need[] = [];
     // what approvers need of the open flags (the kernel checks them on open and truncate only)
     const needs = name === 'open' || name === 'truncate' ? s.requiredFlags : undefined;
-    let needFlags = 0;
-    const needOf = (m: Readonly<Record<string, number>> | undefined, v: string): number => {
-      const n = m && Object.hasOwn(m, v) ? (m[v] as number) >>> 0 : 0;
-      needFlags |= n;
-      return n;
-    };
+    const needOf = (m: Readonly<Record<string, number>> | undefined, v: string): number => (m && Object.hasOwn(m, v) ? (m[v] as number) >>> 0 : 0);
     if (mode === FILTER_APPROVE) {
       for (const [kind, list, bit, need] of [
         [NAME_KIND_FILE, s.basenames, APPROVE_NAME, needs?.basenames],
@@ -170,7 +164,7 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
             mode = FILTER_PASS;
             break;
           }
-          typeNames.push({ key, value: approverValue(needOf(need, n)) });
+          typeNames.push({ key, need: needOf(need, n) });
           approvers |= bit;
         }
       }
@@ -182,11 +176,12 @@ export function planFilters(spec: FilterSpec, enabled: readonly EventName[]): Fi
       }
       if (s.flagsMask) approvers |= APPROVE_FLAGS;
     }
+    let needFlags = 0;
     if (mode === FILTER_APPROVE) {
-      names.push(...typeNames);
+      names.push(...typeNames.map(({ key, need }) => ({ key, value: approverValue(need) })));
       prefixes.push(...prefixEntries(typePrefixes));
+      for (const { need } of [...typeNames, ...typePrefixes]) needFlags |= need;
     } else {
-      needFlags = 0;
       approvers &= USE_DISCARDERS;
     }
     if (name === 'exec') {
