@@ -158,10 +158,11 @@ static __always_inline bool approve_built_path(struct filter_state *fs, struct e
 /*
  * Remembered refusals (maps.h: prefix_cache), for files opened again and again. The key
  * is the signature of the dentry walk (path.h) seeded with the filter generation, the
- * type and the open flags that some approver needs (fs->flags & fs->need_flags): a hit means the same dentries with the same names, parents and d_seq,
- * under the same mounts and root, so the same path and basename, refused by the same
- * prefix and name approvers (user space bumps filter_gen whenever it adds a prefix or a
- * name; removing one only refuses more). Where a type has name approvers only, the key is
+ * type and the open flags some approver needs (fs->flags & fs->need_flags): a hit means
+ * the same dentries with the same names, parents and d_seq, under the same mounts and
+ * root, so the same path and basename, refused by the same prefix and name approvers for
+ * the same flags (user space bumps filter_gen whenever it adds a prefix or a name, or
+ * changes the flags one needs; removing one only refuses more). Where a type has name approvers only, the key is
  * the opened dentry's own signature (path.h: leaf_sig): its name is all that decides.
  * Only the verdicts of the path are remembered: flags and executable are checked on every
  * event before.

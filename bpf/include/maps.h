@@ -196,8 +196,9 @@ struct {
 	__type(value, struct prefix_cache);
 } prefix_cache SEC(".maps") __weak;
 
-/* filter_gen[0]: bumped by user space whenever it adds a path prefix or name approver
- * (sensor/src/kernel/filters.ts): every remembered refusal is then stale. */
+/* filter_gen[0]: bumped by user space whenever it adds a path prefix or name approver, or
+ * changes the flags one needs (sensor/src/kernel/filters.ts): every remembered refusal is
+ * then stale. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -9,10 +9,10 @@
 //
 // Exactly-once counting: before a status write the reporter records an intent (name,
 // spool seqs, the count it will write) in the spool folder. After a crash, or a write
-// whose answer never came, an intent whose
-// count is already on the object means the write happened: its records are dropped, not
-// counted again. Only this sensor writes the count of its Signals (the name hashes its
-// node), so "count == intended" cannot be someone else's doing.
+// whose answer never came, an intent whose count is already on the object means the write
+// happened: its records are dropped, not counted again. Only this sensor writes the count
+// of its Signals (the name hashes its node), so "count == intended" cannot be someone
+// else's doing.
 //
 // Rate limits protect the API server: a node-wide budget of writes per second and a
 // per-rule budget of new Signals per minute. What they hold back stays in the spool (it is
